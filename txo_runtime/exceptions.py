@@ -1,0 +1,249 @@
+"""Exception hierarchy of the txo runtime (layer 1: imports nothing from txo_runtime).
+
+Every error a user can meet derives from :class:`TxoBaseError` and can carry an
+:class:`ErrorContext` so logs say *what* was being done to *which* resource. Errors that a
+person has to act on render as the three-part message of seed 003 (problem / solution /
+example); :func:`render_user_message` is what the script runner prints.
+
+Hierarchy (seed 003)::
+
+    TxoBaseError
+    ├── ApiError
+    │   ├── ApiOperationError
+    │   │   └── CircuitBreakerOpenError
+    │   ├── ApiTimeoutError
+    │   ├── ApiAuthenticationError
+    │   ├── ApiRateLimitError      (retry_after)
+    │   ├── ApiValidationError
+    │   └── EntityNotFoundError    (entity_type, entity_id)
+    ├── ConfigurationError         (config_file, key_path)
+    │   └── MissingConfigKeyError  (also a KeyError, so ``except KeyError`` keeps working)
+    ├── ValidationError
+    ├── FileOperationError         (path)
+    └── HelpfulError               (what_went_wrong, how_to_fix, example)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "ApiAuthenticationError",
+    "ApiError",
+    "ApiOperationError",
+    "ApiRateLimitError",
+    "ApiTimeoutError",
+    "ApiValidationError",
+    "CircuitBreakerOpenError",
+    "ConfigurationError",
+    "EntityNotFoundError",
+    "ErrorContext",
+    "FileOperationError",
+    "HelpfulError",
+    "MissingConfigKeyError",
+    "TxoBaseError",
+    "ValidationError",
+    "render_user_message",
+]
+
+PROBLEM_LABEL = "Problem"
+SOLUTION_LABEL = "Solution"
+EXAMPLE_LABEL = "Example"
+
+
+@dataclass(slots=True)
+class ErrorContext:
+    """Structured context for debugging: the operation, the resource and free-form details."""
+
+    operation: str | None = None
+    resource: str | None = None
+    details: dict[str, Any] | None = None
+
+    def describe(self) -> str:
+        """One line such as ``operation=GET resource=/customers attempts=3``."""
+        parts = []
+        if self.operation:
+            parts.append(f"operation={self.operation}")
+        if self.resource:
+            parts.append(f"resource={self.resource}")
+        for key, value in (self.details or {}).items():
+            parts.append(f"{key}={value}")
+        return " ".join(parts)
+
+
+class TxoBaseError(Exception):
+    """Root of every txo error.
+
+    ``how_to_fix`` and ``example`` are optional on every error so any of them can be shown
+    to a user in the three-part form; :class:`HelpfulError` makes them mandatory.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        how_to_fix: str | None = None,
+        example: str | None = None,
+        context: ErrorContext | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.how_to_fix = how_to_fix
+        self.example = example
+        self.context = context
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructors do not survive pickling (multiprocessing) by default.
+        return (_rebuild_error, (type(self), self.__dict__.copy()))
+
+
+def _rebuild_error(cls: type[TxoBaseError], state: dict[str, Any]) -> TxoBaseError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("message", ""))
+    error.__dict__.update(state)
+    return error
+
+
+class ApiError(TxoBaseError):
+    """An API call failed. ``status_code``/``url`` are set when an HTTP response was seen."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        url: str | None = None,
+        attempts: int | None = None,
+        how_to_fix: str | None = None,
+        example: str | None = None,
+        context: ErrorContext | None = None,
+    ) -> None:
+        super().__init__(message, how_to_fix=how_to_fix, example=example, context=context)
+        self.status_code = status_code
+        self.url = url
+        self.attempts = attempts
+
+
+class ApiOperationError(ApiError):
+    """Generic API failure (5xx after retries, unexpected status, partial OData read ...)."""
+
+
+class CircuitBreakerOpenError(ApiOperationError):
+    """The circuit breaker is open: the call failed fast without reaching the server."""
+
+
+class ApiTimeoutError(ApiError):
+    """A request (or a 202 polling loop) ran out of time."""
+
+    def __init__(self, message: str, *, timeout_seconds: float | None = None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.timeout_seconds = timeout_seconds
+
+
+class ApiAuthenticationError(ApiError):
+    """401/403, or no token could be obtained."""
+
+
+class ApiRateLimitError(ApiError):
+    """429 Too Many Requests; ``retry_after`` is the server's wait in seconds, if it said."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ApiValidationError(ApiError):
+    """400/422: the server rejected the request data."""
+
+
+class EntityNotFoundError(ApiError):
+    """404: the entity does not exist. ``EntityNotFoundError("Customer", entity_id="42")``."""
+
+    def __init__(
+        self,
+        entity_type: str,
+        entity_id: str | int | None = None,
+        *,
+        message: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if message is None:
+            suffix = f" '{entity_id}'" if entity_id is not None else ""
+            message = f"{entity_type}{suffix} not found"
+        super().__init__(message, **kwargs)
+        self.entity_type = entity_type
+        self.entity_id = entity_id
+
+
+class ConfigurationError(TxoBaseError):
+    """Configuration is missing or wrong; names the file and the JSON path where known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        config_file: str | None = None,
+        key_path: str | None = None,
+        how_to_fix: str | None = None,
+        example: str | None = None,
+        context: ErrorContext | None = None,
+    ) -> None:
+        super().__init__(message, how_to_fix=how_to_fix, example=example, context=context)
+        self.config_file = config_file
+        self.key_path = key_path
+
+
+class MissingConfigKeyError(ConfigurationError, KeyError):
+    """A required key is absent. Also a ``KeyError`` so v2.1 ``except KeyError`` still works."""
+
+    def __str__(self) -> str:  # KeyError.__str__ would repr() the message
+        return self.message
+
+
+class ValidationError(TxoBaseError):
+    """Data (not configuration) failed validation."""
+
+
+class FileOperationError(TxoBaseError):
+    """Reading or writing a file failed; ``path`` names it."""
+
+    def __init__(self, message: str, *, path: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.path = path
+
+
+class HelpfulError(TxoBaseError):
+    """A user-facing error: what went wrong, how to fix it, and an example.
+
+    ``str()`` is the full three-part message, exactly what the script runner prints.
+    """
+
+    def __init__(
+        self,
+        what_went_wrong: str,
+        how_to_fix: str,
+        example: str | None = None,
+        *,
+        context: ErrorContext | None = None,
+    ) -> None:
+        super().__init__(what_went_wrong, how_to_fix=how_to_fix, example=example, context=context)
+        self.what_went_wrong = what_went_wrong
+
+    def __str__(self) -> str:
+        return render_user_message(self)
+
+
+def render_user_message(error: BaseException) -> str:
+    """The three-part text shown to users: problem, solution, example (when known)."""
+    if not isinstance(error, TxoBaseError):
+        return f"{PROBLEM_LABEL}: {error}"
+    lines = [f"{PROBLEM_LABEL}: {error.message}"]
+    if error.how_to_fix:
+        lines += ["", f"{SOLUTION_LABEL}: {error.how_to_fix}"]
+    if error.example:
+        lines += ["", f"{EXAMPLE_LABEL}:", error.example]
+    return "\n".join(lines)
