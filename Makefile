@@ -1,0 +1,53 @@
+# txo developer commands. Newcomers need two: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+CAP    := tests/integration/cap
+
+.PHONY: help venv demo test pytest lint docs cap-deps bench clean
+
+help:
+	@echo "make demo   - generate a demo customer project and run its script against a local API"
+	@echo "make test   - lint, type-check, layer contract, docs build and the full test suite"
+	@echo "make bench  - run the benchmarks (not part of CI gates)"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# The SAP CAP OData server used by the integration tests (Node 20 + npm, registry only).
+$(CAP)/node_modules/.package-lock.json: $(CAP)/package.json $(CAP)/package-lock.json
+	cd $(CAP) && npm ci --no-audit --no-fund --loglevel=error
+
+cap-deps:
+	@if command -v npm >/dev/null 2>&1 && [ -f $(CAP)/package-lock.json ]; then \
+		$(MAKE) --no-print-directory $(CAP)/node_modules/.package-lock.json; \
+	else echo "npm or $(CAP)/package-lock.json missing: CAP integration tests will be skipped"; fi
+
+demo: venv
+	$(PY) scripts/demo.py
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy txo_runtime
+	$(VENV)/bin/lint-imports
+
+docs: venv
+	$(VENV)/bin/mkdocs build --strict --site-dir build/site
+
+pytest: venv cap-deps
+	$(PY) -m pytest -n 2 --dist loadfile
+
+test: lint pytest
+
+bench: venv cap-deps
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf build dist site .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,21 @@
+"""Suite-wide fixtures: an isolated git identity and HOME-independent settings."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+_GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "txo tests",
+    "GIT_AUTHOR_EMAIL": "tests@txo.invalid",
+    "GIT_COMMITTER_NAME": "txo tests",
+    "GIT_COMMITTER_EMAIL": "tests@txo.invalid",
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _git_identity() -> None:
+    """Tests that commit (copier update, migration) must not depend on the machine's git config."""
+    for key, value in _GIT_IDENTITY.items():
+        os.environ.setdefault(key, value)

@@ -1,0 +1,151 @@
+"""Config loading: schema validation always on, secrets injected, helpful failures."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from project_factory import make_project, valid_config, write_json
+from txo_runtime.config_loader import ConfigDict, load_config, to_snake_key
+from txo_runtime.exceptions import ConfigurationError, HelpfulError, MissingConfigKeyError
+
+SECRET = "s3cr3t-Value-that-must-never-leak-7Q~xyz"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path, secrets={"client-secret": SECRET, "az-token": "Bearer tok123456"})
+
+
+def test_valid_config_loads_with_secrets_and_identity_injected(project: Path) -> None:
+    config = load_config("acme", "test", root=project)
+    assert isinstance(config, ConfigDict)
+    assert config["global"]["api-base-url"] == "https://api.example.com/odata"
+    assert config["_client_secret"] == SECRET
+    assert config["_az_token"] == "Bearer tok123456"
+    assert (config["_org_id"], config["_env_type"]) == ("acme", "test")
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [("client-secret", "_client_secret"), ("az-token", "_az_token"), ("API Key", "_api_key")],
+)
+def test_secret_keys_become_underscore_snake_case(key: str, expected: str) -> None:
+    assert to_snake_key(key) == expected
+
+
+def test_missing_key_names_file_and_json_path(project: Path) -> None:
+    config = load_config("acme", "test", root=project)
+    with pytest.raises(MissingConfigKeyError) as info:
+        config["global"]["api-url"]
+    error = info.value
+    assert error.key_path == "global.api-url"
+    assert error.config_file == "config/acme-test-config.json"
+    assert "config/acme-test-config.json" in str(error.message)
+    assert error.how_to_fix and "schema" in error.how_to_fix
+
+
+def test_v21_except_key_error_default_still_works(project: Path) -> None:
+    config = load_config("acme", "test", root=project)
+    try:
+        delay = config["script-behavior"]["no-such-delay"]
+    except KeyError:
+        delay = 1
+    assert delay == 1
+
+
+def test_missing_config_file_is_helpful_and_names_the_file(project: Path) -> None:
+    with pytest.raises(HelpfulError) as info:
+        load_config("acme", "prod", root=project)
+    text = str(info.value)
+    assert "acme-prod-config.json" in text
+    assert "Solution:" in text and "Example:" in text
+
+
+def test_invalid_json_reports_line_and_column(project: Path) -> None:
+    path = project / "config" / "acme-test-config.json"
+    path.write_text('{\n  "global": {\n    "api-base-url": "x",\n  }\n}\n')
+    with pytest.raises(ConfigurationError) as info:
+        load_config("acme", "test", root=project)
+    assert "acme-test-config.json" in info.value.message
+    assert "line 4" in info.value.message and "column" in info.value.message
+
+
+def test_schema_violation_reports_json_path_and_rule(project: Path) -> None:
+    config = valid_config()
+    config["script-behavior"]["rate-limiting"]["calls-per-second"] = "fast"
+    write_json(project / "config" / "acme-test-config.json", config)
+    with pytest.raises(ConfigurationError) as info:
+        load_config("acme", "test", root=project)
+    message = info.value.message
+    assert "$.script-behavior.rate-limiting.calls-per-second" in message
+    assert "schema rule type" in message
+    assert "acme-test-config.json" in message
+    assert info.value.how_to_fix and "schemas/org-env-config-schema.json" in info.value.how_to_fix
+
+
+def test_missing_required_section_fails_validation(project: Path) -> None:
+    config = valid_config()
+    del config["script-behavior"]["circuit-breaker"]
+    write_json(project / "config" / "acme-test-config.json", config)
+    with pytest.raises(ConfigurationError, match="circuit-breaker"):
+        load_config("acme", "test", root=project)
+
+
+def test_validation_cannot_be_switched_off(project: Path) -> None:
+    assert "validate" not in load_config.__code__.co_varnames
+
+
+def test_missing_schema_is_helpful(project: Path) -> None:
+    (project / "schemas" / "org-env-config-schema.json").unlink()
+    with pytest.raises(HelpfulError, match="org-env-config-schema.json"):
+        load_config("acme", "test", root=project)
+
+
+def test_missing_secrets_file_is_allowed_until_a_secret_is_needed(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    config = load_config("acme", "test", root=project)
+    with pytest.raises(MissingConfigKeyError) as info:
+        config["_client_secret"]
+    assert "client-secret" in str(info.value.how_to_fix)
+
+
+def test_invalid_secrets_json_never_shows_the_secret(project: Path) -> None:
+    secrets = project / "config" / "acme-test-config-secrets.json"
+    secrets.write_text('{"client-secret": "' + SECRET + '",,}')
+    with pytest.raises(ConfigurationError) as info:
+        load_config("acme", "test", root=project)
+    rendered = str(info.value) + repr(info.value) + str(info.value.how_to_fix)
+    assert "secrets" in rendered
+    assert SECRET not in rendered
+
+
+def test_repr_of_config_masks_secrets(project: Path) -> None:
+    config = load_config("acme", "test", root=project)
+    assert SECRET not in repr(config) and SECRET not in str(config)
+    assert "acme" in repr(config)
+
+
+def test_injected_secrets_are_registered_for_log_redaction(project: Path, caplog) -> None:
+    from txo_runtime.logger import RedactingFormatter
+
+    load_config("acme", "test", root=project)
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, f"value={SECRET}", None, None)
+    assert SECRET not in RedactingFormatter("%(message)s").format(record)
+
+
+@pytest.mark.parametrize(("org", "env"), [("../x", "test"), ("acme", ""), ("ACME!", "test")])
+def test_invalid_org_or_env_is_refused(project: Path, org: str, env: str) -> None:
+    with pytest.raises(HelpfulError):
+        load_config(org, env, root=project)
+
+
+def test_config_dict_is_json_serialisable_and_requires_paths(project: Path) -> None:
+    config = load_config("acme", "test", root=project)
+    assert json.loads(json.dumps(config))["global"]["client-id"] == "public-client-id"
+    assert config.require("global", "client-id") == "public-client-id"
+    with pytest.raises(MissingConfigKeyError, match="global.nope"):
+        config.require("global", "nope")

@@ -1,0 +1,363 @@
+"""Run a function over many items in threads and report every outcome (layer 5).
+
+Integration scripts spend their time waiting on APIs, so threads (not processes) are the
+right tool: :func:`parallel_map`, :func:`rate_limited_parallel` and :func:`batch_process`
+all return a :class:`ProcessingResult` whose ``results`` are in input order and whose
+``failures`` name each failed item with its exception. Nothing is dropped silently: a
+script either inspects the result or calls :meth:`ProcessingResult.raise_on_failure`.
+
+Ctrl-C (``KeyboardInterrupt`` in the main thread) cancels the work that has not started,
+waits for the calls already running (they have their own HTTP timeouts) and re-raises, so
+no worker thread outlives the call.
+"""
+
+from __future__ import annotations
+
+import logging
+import reprlib
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from txo_runtime.api_common import RateLimiter
+from txo_runtime.exceptions import ApiOperationError, ErrorContext
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = [
+    "BatchFailureError",
+    "Failure",
+    "ProcessingResult",
+    "batch_process",
+    "parallel_map",
+    "rate_limited_parallel",
+]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_MAX_WORKERS = 10
+DEFAULT_BATCH_SIZE = 100
+MAX_FAILURES_IN_MESSAGE = 3
+_item_repr = reprlib.Repr()
+_item_repr.maxstring = 60
+_item_repr.maxother = 60
+
+
+@dataclass(frozen=True)
+class Failure(Generic[T]):
+    """One item that failed: its position in the input, the item itself and the error."""
+
+    index: int
+    item: T
+    exception: BaseException
+
+    def describe(self) -> str:
+        """``#3 'ACME-42': ApiTimeoutError: ...`` for logs and summaries."""
+        kind = type(self.exception).__name__
+        return f"#{self.index} {_item_repr.repr(self.item)}: {kind}: {self.exception}"
+
+
+class BatchFailureError(ApiOperationError):
+    """Some items of a parallel run failed; ``failures`` lists them with their items."""
+
+    def __init__(self, message: str, *, failures: Sequence[Failure[Any]], total: int) -> None:
+        context = ErrorContext(
+            operation="parallel processing",
+            details={"failed": len(failures), "total": total},
+        )
+        super().__init__(
+            message,
+            how_to_fix="Inspect result.failures (index, item, exception) and retry those items",
+            context=context,
+        )
+        self.failures = list(failures)
+        self.total = total
+
+
+@dataclass
+class ProcessingResult(Generic[T, R]):
+    """Outcome of a parallel run.
+
+    ``results[i]`` is the return value for input ``i``, or ``None`` where that input failed
+    (check ``failures`` to tell a failure from a function that returned ``None``).
+    ``success_rate`` is a fraction between 0 and 1 (format it with ``:.1%``); an empty run
+    has a rate of 1.0 because nothing failed.
+    """
+
+    results: list[R | None]
+    failures: list[Failure[T]] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    @property
+    def failure_count(self) -> int:
+        return len(self.failures)
+
+    @property
+    def success_count(self) -> int:
+        return self.total - self.failure_count
+
+    @property
+    def success_rate(self) -> float:
+        return self.success_count / self.total if self.total else 1.0
+
+    @property
+    def successes(self) -> list[R]:
+        """Return values of the successful items, in input order."""
+        failed = {failure.index for failure in self.failures}
+        return [r for i, r in enumerate(self.results) if i not in failed]  # type: ignore[misc]
+
+    @property
+    def all_succeeded(self) -> bool:
+        return not self.failures
+
+    def raise_on_failure(self) -> None:
+        """Raise :class:`BatchFailureError` naming the first failures, if any item failed."""
+        if not self.failures:
+            return
+        shown = "; ".join(f.describe() for f in self.failures[:MAX_FAILURES_IN_MESSAGE])
+        more = self.failure_count - MAX_FAILURES_IN_MESSAGE
+        suffix = f"; and {more} more" if more > 0 else ""
+        raise BatchFailureError(
+            f"{self.failure_count} of {self.total} items failed: {shown}{suffix}",
+            failures=self.failures,
+            total=self.total,
+        ) from self.failures[0].exception
+
+    # v2.1 names, kept for scripts written against the old result object.
+    @property
+    def successful(self) -> list[R]:
+        return self.successes
+
+    @property
+    def failed(self) -> list[Failure[T]]:
+        return self.failures
+
+    @property
+    def total_time(self) -> float:
+        return self.elapsed
+
+
+class _NoProgress:
+    """Stand-in when no bar is wanted, so the run loop has one code path."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def advance(self) -> None:
+        return None
+
+
+class _RichProgress:
+    """A rich progress bar on stderr; rich is imported only when a bar is shown."""
+
+    def __init__(self, total: int, description: str) -> None:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self._progress = Progress(console=Console(stderr=True), transient=False)
+        self._task = self._progress.add_task(description, total=total)
+
+    def __enter__(self) -> _RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.stop()  # joins rich's refresh thread
+
+    def advance(self) -> None:
+        self._progress.advance(self._task)
+
+
+def _progress_bar(show: bool, total: int, description: str) -> _NoProgress | _RichProgress:
+    # A bar written to a pipe or a log file is noise: show it only on a terminal.
+    if show and sys.stderr.isatty():
+        return _RichProgress(total, description)
+    return _NoProgress()
+
+
+def _collect(
+    futures: dict[Future[R], int],
+    items: Sequence[T],
+    progress: _NoProgress | _RichProgress,
+) -> tuple[list[R | None], list[Failure[T]]]:
+    results: list[R | None] = [None] * len(items)
+    failures: list[Failure[T]] = []
+    for future in as_completed(futures):
+        index = futures[future]
+        error = future.exception()
+        if error is None:
+            results[index] = future.result()
+        elif isinstance(error, Exception):
+            logger.debug("Item #%d failed", index, exc_info=error)
+            failures.append(Failure(index, items[index], error))
+        else:  # KeyboardInterrupt/SystemExit raised inside a worker stop the whole run
+            raise error
+        progress.advance()
+    failures.sort(key=lambda failure: failure.index)
+    return results, failures
+
+
+def _run(
+    func: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    max_workers: int,
+    show_progress: bool,
+    description: str,
+) -> ProcessingResult[T, R]:
+    if max_workers < 1:
+        raise ValueError(f"max_workers must be at least 1, got {max_workers}")
+    started = time.monotonic()
+    workers = max(1, min(max_workers, len(items)))
+    prefix = f"txo-worker-{time.monotonic_ns()}"
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=prefix)
+    futures: dict[Future[R], int] = {}
+    try:
+        with _progress_bar(show_progress, len(items), description) as progress:
+            for index, item in enumerate(items):
+                futures[executor.submit(func, item)] = index
+            results, failures = _collect(futures, items, progress)
+    except BaseException:
+        unfinished = sum(1 for future in futures if not future.done())
+        logger.warning("%s interrupted: cancelling %d unfinished items", description, unfinished)
+        executor.shutdown(wait=True, cancel_futures=True)
+        _join_orphans(prefix)
+        raise
+    executor.shutdown(wait=True)
+    result = ProcessingResult(results, failures, time.monotonic() - started)
+    _log_summary(description, result)
+    return result
+
+
+def _join_orphans(prefix: str) -> None:
+    # An interrupt landing inside ThreadPoolExecutor.submit (while Thread.start waits for
+    # the new thread) leaves a started worker the executor never registered, so shutdown()
+    # cannot join it. It exits on the shutdown sentinel; join it so no thread outlives us.
+    for thread in threading.enumerate():
+        if thread.name.startswith(f"{prefix}_") and thread is not threading.current_thread():
+            thread.join()
+
+
+def _log_summary(description: str, result: ProcessingResult[Any, Any]) -> None:
+    if result.failures:
+        logger.warning(
+            "%s: %d of %d items failed (first: %s)",
+            description,
+            result.failure_count,
+            result.total,
+            result.failures[0].describe(),
+        )
+    else:
+        logger.debug("%s: %d items in %.2f s", description, result.total, result.elapsed)
+
+
+def parallel_map(
+    func: Callable[[T], R],
+    items: Iterable[T],
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    show_progress: bool = False,
+    description: str | None = None,
+) -> ProcessingResult[T, R]:
+    """Call ``func(item)`` for every item in up to ``max_workers`` threads.
+
+    Every item is attempted even when others fail; the failures are in the result.
+    """
+    return _run(
+        func,
+        list(items),
+        max_workers=max_workers,
+        show_progress=show_progress,
+        description=description or "parallel_map",
+    )
+
+
+def rate_limited_parallel(
+    func: Callable[[T], R],
+    items: Iterable[T],
+    calls_per_second: float = 10.0,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    burst_size: int = 1,
+    show_progress: bool = False,
+    description: str | None = None,
+    *,
+    rate_limiter: RateLimiter | None = None,
+) -> ProcessingResult[T, R]:
+    """Like :func:`parallel_map`, but at most ``calls_per_second`` calls start per second.
+
+    One token bucket is shared by all workers, so in any window of T seconds at most
+    ``calls_per_second * T + burst_size`` calls start. Pass ``rate_limiter`` to share the
+    limiter of an API (e.g. ``ApiManager``) instead of creating one.
+    """
+    limiter = rate_limiter or RateLimiter(calls_per_second, burst_size=burst_size)
+
+    def limited(item: T) -> R:
+        limiter.acquire()
+        return func(item)
+
+    return _run(
+        limited,
+        list(items),
+        max_workers=max_workers,
+        show_progress=show_progress,
+        description=description or "rate_limited_parallel",
+    )
+
+
+def _batches(data: Iterable[T], batch_size: int) -> Iterator[Any]:
+    # DataFrames are sliced by position (one DataFrame per batch); other sequences keep
+    # their own type when sliced; any other iterable is chunked into lists.
+    if hasattr(data, "iloc") and hasattr(data, "__len__"):
+        for start in range(0, len(data), batch_size):
+            yield data.iloc[start : start + batch_size]
+    elif isinstance(data, Sequence):
+        for start in range(0, len(data), batch_size):
+            yield data[start : start + batch_size]
+    else:
+        iterator = iter(data)
+        while chunk := list(islice(iterator, batch_size)):
+            yield chunk
+
+
+def batch_process(
+    func: Callable[[Any], R],
+    data: Iterable[Any],
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_workers: int = 1,
+    show_progress: bool = False,
+    description: str | None = None,
+) -> ProcessingResult[Any, R]:
+    """Call ``func(batch)`` for consecutive batches of ``batch_size`` items.
+
+    The result has one entry per batch; a failure's ``index`` is the batch number and its
+    ``item`` is the batch. Batches run one after another unless ``max_workers`` > 1.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    return _run(
+        func,
+        list(_batches(data, batch_size)),
+        max_workers=max_workers,
+        show_progress=show_progress,
+        description=description or "batch_process",
+    )

@@ -1,0 +1,317 @@
+"""Load, validate and enrich ``config/{org}-{env}-config.json`` (layer 5).
+
+The config is validated against ``schemas/org-env-config-schema.json`` on every load; no
+switch turns that off (seed 004). Secrets from ``{org}-{env}-config-secrets.json`` are
+injected as ``_snake_case`` keys and registered with the logger for exact-value redaction.
+The result is a :class:`ConfigDict`: a plain ``dict`` (so ``json.dumps`` and ``**`` work)
+whose missing keys raise :class:`MissingConfigKeyError` naming the file and the JSON path,
+instead of a bare ``KeyError`` that leaves the user guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from txo_runtime.exceptions import ConfigurationError, HelpfulError, MissingConfigKeyError
+from txo_runtime.path_helpers import Dir, find_project_root, get_path
+
+__all__ = [
+    "SCHEMA_FILENAME",
+    "ConfigDict",
+    "config_filename",
+    "inject_secrets",
+    "load_config",
+    "load_secrets",
+    "secrets_filename",
+    "to_snake_key",
+    "validate_against_schema",
+]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_FILENAME = "org-env-config-schema.json"
+_NAME_PART = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+MAX_SCHEMA_ERRORS_SHOWN = 5
+
+
+def config_filename(org_id: str, env_type: str) -> str:
+    return f"{org_id}-{env_type}-config.json"
+
+
+def secrets_filename(org_id: str, env_type: str) -> str:
+    return f"{org_id}-{env_type}-config-secrets.json"
+
+
+def to_snake_key(key: str) -> str:
+    """``client-secret`` -> ``_client_secret`` (seed 003 "Configuration Separation")."""
+    return "_" + re.sub(r"[^0-9a-zA-Z]+", "_", key).strip("_").lower()
+
+
+class ConfigDict(dict):  # type: ignore[type-arg]
+    """A ``dict`` whose missing keys explain themselves.
+
+    ``config["global"]["api-url"]`` on a config without that key raises
+    :class:`MissingConfigKeyError` (also a ``KeyError``) that names the file, the JSON
+    path and how to fix it. Nested dicts are wrapped on construction so the path is
+    known at every depth.
+    """
+
+    source_file: str
+    key_path: str
+
+    def __init__(self, data: Mapping[str, Any], *, source_file: str = "config", path: str = ""):
+        super().__init__()
+        self.source_file = source_file
+        self.key_path = path
+        for key, value in data.items():
+            self[key] = _wrap(value, source_file, _join(path, key))
+
+    def __missing__(self, key: str) -> Any:
+        raise _missing_key_error(self.source_file, _join(self.key_path, str(key)))
+
+    def __repr__(self) -> str:
+        """Masks injected secrets and tokens: a repr() in a log or traceback leaks nothing."""
+        shown = {
+            key: (MASK if _is_secret_key(key) and value is not None else value)
+            for key, value in self.items()
+        }
+        return f"ConfigDict({shown!r})"
+
+    __str__ = __repr__
+
+    def require(self, *keys: str) -> Any:
+        """``config.require("global", "api-base-url")`` - the ConfigProxy form of seed 004."""
+        node: Any = self
+        for key in keys:
+            node = node[key]
+        return node
+
+
+MASK = "***"
+_NON_SECRET_INJECTED = frozenset({"_org_id", "_env_type", "_args"})
+
+
+def _is_secret_key(key: object) -> bool:
+    return isinstance(key, str) and key.startswith("_") and key not in _NON_SECRET_INJECTED
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _wrap(value: Any, source_file: str, path: str) -> Any:
+    if isinstance(value, Mapping):
+        return ConfigDict(value, source_file=source_file, path=path)
+    if isinstance(value, list):
+        return [_wrap(item, source_file, f"{path}[{i}]") for i, item in enumerate(value)]
+    return value
+
+
+def _missing_key_error(source_file: str, key_path: str) -> MissingConfigKeyError:
+    leaf = key_path.rsplit(".", 1)[-1]
+    if leaf.startswith("_"):
+        secret_key = leaf[1:].replace("_", "-")
+        return MissingConfigKeyError(
+            f"Secret '{leaf}' is not available (looked for '{secret_key}' in the secrets file)",
+            config_file=source_file,
+            key_path=key_path,
+            how_to_fix=f"Add \"{secret_key}\" to the secrets file next to {source_file} "
+            "(it is git-ignored), or request a token with require_token=True",
+            example=f'{{\n  "{secret_key}": "<value>"\n}}',
+        )
+    return MissingConfigKeyError(
+        f"Required configuration '{key_path}' is missing in {source_file}",
+        config_file=source_file,
+        key_path=key_path,
+        how_to_fix=f"Add '{key_path}' to {source_file} and declare it in "
+        f"schemas/{SCHEMA_FILENAME} (schema must match config)",
+        example=_nested_example(key_path),
+    )
+
+
+def _nested_example(key_path: str) -> str:
+    parts = [p for p in key_path.split(".") if p]
+    snippet: Any = "<value>"
+    for part in reversed(parts):
+        snippet = {part: snippet}
+    return json.dumps(snippet, indent=2)
+
+
+def _check_name(kind: str, value: str) -> None:
+    if not value or not _NAME_PART.match(value):
+        raise HelpfulError(
+            what_went_wrong=f"Invalid {kind} '{value}'",
+            how_to_fix=f"Use a lower-case {kind} made of letters, digits, '-' or '_'",
+            example="python -m src.my_script acme prod",
+        )
+
+
+def _read_json(path: Path, *, what: str) -> Any:
+    """Parse a JSON file; every failure is a ConfigurationError naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(
+            f"Cannot read {what} '{path.name}': {exc.__class__.__name__}",
+            config_file=str(path),
+            how_to_fix="Check the file's permissions and that it is UTF-8 text",
+            example=f"ls -l {path}",
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        # exc.doc holds the file text; never include it (a secrets file would leak).
+        raise ConfigurationError(
+            f"{what.capitalize()} '{path.name}' is not valid JSON: {exc.msg} "
+            f"at line {exc.lineno}, column {exc.colno}",
+            config_file=str(path),
+            how_to_fix=f"Fix the JSON syntax at line {exc.lineno}, column {exc.colno} "
+            "(a missing comma or quote, or a trailing comma, is the usual cause)",
+            example='{\n  "global": {\n    "api-base-url": "https://api.example.com"\n  }\n}',
+        ) from None
+
+
+def _load_main_config(path: Path, org_id: str, env_type: str) -> dict[str, Any]:
+    try:
+        data = _read_json(path, what="config file")
+    except FileNotFoundError:
+        raise HelpfulError(
+            what_went_wrong=f"Configuration file '{path.name}' not found in {path.parent}",
+            how_to_fix=f"Create config/{path.name} for organisation '{org_id}' and "
+            f"environment '{env_type}' (check the spelling of both arguments)",
+            example=f"cp config/{_sibling_example(path.parent)} config/{path.name}",
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(
+            f"Config file '{path.name}' must hold a JSON object, not {type(data).__name__}",
+            config_file=str(path),
+            how_to_fix="Wrap the settings in { ... } with 'global' and 'script-behavior'",
+        )
+    return data
+
+
+def _sibling_example(folder: Path) -> str:
+    existing = sorted(p.name for p in folder.glob("*-config.json")) if folder.is_dir() else []
+    return existing[0] if existing else "<org>-<env>-config.json"
+
+
+def load_secrets(path: Path) -> dict[str, Any]:
+    """The secrets file's content, or ``{}`` when the file does not exist.
+
+    A missing secrets file is allowed: a secret that is actually needed fails at access
+    time (``config["_client_secret"]``) with a message naming the file to create.
+    Values never appear in error messages.
+    """
+    try:
+        data = _read_json(path, what="secrets file")
+    except FileNotFoundError:
+        logger.debug("No secrets file %s; continuing without secrets", path.name)
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigurationError(
+            f"Secrets file '{path.name}' must hold a JSON object of name/value pairs",
+            config_file=str(path),
+            how_to_fix="Use kebab-case keys with string values",
+            example='{\n  "client-secret": "<value>"\n}',
+        )
+    return data
+
+
+def _secret_strings(values: Iterable[Any]) -> list[str]:
+    found: list[str] = []
+    for value in values:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, Mapping):
+            found.extend(_secret_strings(value.values()))
+        elif isinstance(value, list):
+            found.extend(_secret_strings(value))
+    return found
+
+
+def inject_secrets(config: dict[str, Any], secrets: Mapping[str, Any]) -> None:
+    """Add each secret as ``_snake_case`` and hand every value to the log redactor."""
+    from txo_runtime.logger import register_secrets
+
+    register_secrets(_secret_strings(secrets.values()))
+    for key, value in secrets.items():
+        config[to_snake_key(key)] = value
+
+
+def _schema_error_line(error: Any) -> str:
+    location = "$" + "".join(
+        f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
+    )
+    rule = f"{error.validator}: {error.validator_value!r}"
+    if len(rule) > 120:
+        rule = rule[:117] + "..."
+    return f"  at {location}: {error.message} (schema rule {rule})"
+
+
+def validate_against_schema(
+    config: Mapping[str, Any], schema: Mapping[str, Any], *, config_file: str, schema_file: str
+) -> None:
+    """Raise ConfigurationError listing every violation with its JSON path and rule."""
+    import jsonschema  # lazy: ~40 ms of imports that --help does not need
+
+    validator_cls = jsonschema.validators.validator_for(schema, jsonschema.Draft202012Validator)
+    validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    shown = [_schema_error_line(e) for e in errors[:MAX_SCHEMA_ERRORS_SHOWN]]
+    more = len(errors) - len(shown)
+    if more:
+        shown.append(f"  ... and {more} more")
+    raise ConfigurationError(
+        f"Config file '{Path(config_file).name}' does not match its schema "
+        f"({len(errors)} problem{'s' if len(errors) != 1 else ''}):\n" + "\n".join(shown),
+        config_file=config_file,
+        how_to_fix=f"Fix the config at the paths above, or, if the new keys are intended, "
+        f"declare them in {schema_file} (schema must match config)",
+        example='"script-behavior": {\n  "rate-limiting": {"enabled": true, '
+        '"calls-per-second": 10, "burst-size": 1}\n}',
+    )
+
+
+def _load_schema(root: Path) -> tuple[dict[str, Any], Path]:
+    path = get_path(Dir.SCHEMAS, SCHEMA_FILENAME, root=root)
+    try:
+        schema = _read_json(path, what="schema file")
+    except FileNotFoundError:
+        raise HelpfulError(
+            what_went_wrong=f"Schema file 'schemas/{SCHEMA_FILENAME}' not found",
+            how_to_fix="Restore it from the template (every config is validated against it); "
+            "the runtime ships a default copy",
+            example="python -c \"import shutil, txo_runtime, pathlib; shutil.copy("
+            "pathlib.Path(txo_runtime.__file__).parent / 'data' / "
+            f"'{SCHEMA_FILENAME}', 'schemas/')\"",
+        ) from None
+    return schema, path
+
+
+def load_config(org_id: str, env_type: str, *, root: Path | str | None = None) -> ConfigDict:
+    """Load, validate and enrich the config for one organisation and environment."""
+    _check_name("org_id", org_id)
+    _check_name("env_type", env_type)
+    base = Path(root).resolve() if root is not None else find_project_root()
+    config_path = get_path(Dir.CONFIG, config_filename(org_id, env_type), root=base)
+    raw = _load_main_config(config_path, org_id, env_type)
+    schema, schema_path = _load_schema(base)
+    validate_against_schema(
+        raw, schema, config_file=str(config_path), schema_file=f"schemas/{schema_path.name}"
+    )
+    secrets = load_secrets(get_path(Dir.CONFIG, secrets_filename(org_id, env_type), root=base))
+    config = ConfigDict(raw, source_file=f"config/{config_path.name}")
+    inject_secrets(config, secrets)
+    config["_org_id"] = org_id
+    config["_env_type"] = env_type
+    logger.debug("Loaded %s (%d secrets injected)", config_path.name, len(secrets))
+    return config

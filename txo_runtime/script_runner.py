@@ -1,0 +1,203 @@
+"""Script entry points: ``python -m src.<script> <org_id> <env_type>`` (layer 5).
+
+:func:`parse_args_and_load_config` parses the two mandatory arguments (plus any
+:class:`ArgumentDefinition`), sets up logging, loads and validates the config and, only when
+asked (v3.0 default: no token), obtains an OAuth token. :func:`run` wraps ``main`` so every
+``TxoBaseError`` reaches the user as the three-part message with exit code 1 and no
+traceback on the console (the traceback goes to the log file, redacted; ``--debug`` shows it).
+Library code never calls ``sys.exit``: scripts end with ``raise SystemExit(run(main))``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from txo_runtime.config_loader import ConfigDict, load_config
+from txo_runtime.exceptions import HelpfulError, TxoBaseError, render_user_message
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "ArgumentDefinition",
+    "parse_args_and_load_config",
+    "parse_custom_args_and_load_config",
+    "run",
+]
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class ArgumentDefinition:
+    """An extra command-line option: ``ArgumentDefinition("batch_size", int, "Rows", default=100)``.
+
+    ``batch_size`` becomes ``--batch-size``; ``action="store_true"`` makes a flag; with
+    ``positional=True`` it follows ``org_id env_type``. Values land in ``config["_args"]``.
+    """
+
+    name: str
+    type: Callable[[str], Any] | None = str
+    help: str = ""
+    default: Any = None
+    action: str | None = None
+    required: bool = False
+    choices: Sequence[Any] | None = None
+    positional: bool = False
+
+    def add_to(self, parser: argparse.ArgumentParser) -> None:
+        kwargs: dict[str, Any] = {"help": self.help or None}
+        if self.action:
+            kwargs["action"] = self.action
+        else:
+            kwargs.update(type=self.type, choices=self.choices)
+        if self.positional:
+            parser.add_argument(self.name, **kwargs)
+            return
+        kwargs.update(default=self.default, dest=self.name)
+        if self.required:
+            kwargs["required"] = True
+        parser.add_argument("--" + self.name.replace("_", "-"), **kwargs)
+
+
+class _FriendlyParser(argparse.ArgumentParser):
+    """argparse that raises a HelpfulError instead of printing usage and exiting with 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise HelpfulError(
+            what_went_wrong=f"Invalid command line: {message}",
+            how_to_fix="Pass the organisation id and the environment type, then any options",
+            example=f"{self.prog} acme test\n{self.prog} --help",
+        )
+
+
+def _prog_name() -> str:
+    """``python -m src.fetch_customers`` rather than ``fetch_customers.py``."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name:
+        return f"python -m {spec.name}"
+    return f"python {sys.argv[0]}" if sys.argv and sys.argv[0] else "script"
+
+
+def build_parser(
+    description: str, extra_args: Sequence[ArgumentDefinition] = ()
+) -> argparse.ArgumentParser:
+    parser = _FriendlyParser(
+        prog=_prog_name(),
+        description=description,
+        epilog="Config: config/<org_id>-<env_type>-config.json (validated against "
+        "schemas/org-env-config-schema.json); secrets: config/<org_id>-<env_type>-"
+        "config-secrets.json. Exit codes: 0 ok, 1 error, 130 interrupted.",
+    )
+    parser.add_argument("org_id", help="Organisation id, e.g. acme")
+    parser.add_argument("env_type", help="Environment type, e.g. test or prod")
+    parser.add_argument("--debug", action="store_true", help="Debug logging on the console")
+    for definition in extra_args:
+        definition.add_to(parser)
+    return parser
+
+
+def _obtain_token(config: ConfigDict) -> None:
+    from txo_runtime.oauth_helpers import OAuthManager
+
+    config["_token"] = OAuthManager().get_token(config)
+    logger.debug("OAuth token obtained and registered for redaction")
+
+
+def parse_args_and_load_config(
+    description: str,
+    require_token: bool = False,
+    extra_args: Sequence[ArgumentDefinition] | None = None,
+    *,
+    argv: Sequence[str] | None = None,
+    validate_config: Any = _UNSET,
+) -> ConfigDict:
+    """Parse ``<org_id> <env_type> [options]``, set up logging, load and validate config.
+
+    Returns the config with ``_org_id``, ``_env_type``, secrets as ``_snake_case``,
+    ``_args`` (the extra options) and ``_token`` when ``require_token=True``.
+    """
+    if validate_config is not _UNSET:
+        warnings.warn(
+            "validate_config= is deprecated and ignored: v3.0 always validates the config",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    extra = list(extra_args or ())
+    args = build_parser(description, extra).parse_args(argv)
+    from txo_runtime.logger import set_log_context, setup_logger
+
+    setup_logger(org_id=args.org_id, debug=args.debug)
+    set_log_context(org_id=args.org_id, env_type=args.env_type)
+    config = load_config(args.org_id, args.env_type)
+    config["_args"] = {d.name: getattr(args, d.name) for d in extra}
+    if require_token:
+        _obtain_token(config)
+    logger.info("Configuration loaded for %s-%s", args.org_id, args.env_type)
+    return config
+
+
+def parse_custom_args_and_load_config(
+    description: str,
+    extra_args: Sequence[ArgumentDefinition],
+    require_token: bool = False,
+    **kwargs: Any,
+) -> ConfigDict:
+    """v2.1 name kept for compatibility; same as ``parse_args_and_load_config``."""
+    warnings.warn(
+        "parse_custom_args_and_load_config is deprecated; use "
+        "parse_args_and_load_config(description, extra_args=[...])",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return parse_args_and_load_config(description, require_token, extra_args, **kwargs)
+
+
+def _report(error: BaseException, *, debug: bool, cause: BaseException | None = None) -> None:
+    """The friendly message on the console; the traceback only in the log file or --debug."""
+    message = render_user_message(error)
+    traceback_of = cause or error
+    if isinstance(error, TxoBaseError) and error.context is not None:
+        context = error.context.describe()
+        if context:
+            message += f"\n\nContext: {context}"
+    logger.error("\n%s", message, exc_info=traceback_of if debug else None)
+    if not debug:
+        logger.debug("Traceback of the error above", exc_info=traceback_of)
+
+
+def run(main: Callable[[], Any], *, argv: Sequence[str] | None = None) -> int:
+    """Call ``main`` and turn its outcome into an exit code (0, 1 or 130).
+
+    Usage at the end of a script: ``raise SystemExit(run(main))``.
+    """
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    try:
+        result = main()
+    except KeyboardInterrupt:
+        logger.warning("Interrupted by user")
+        return EXIT_INTERRUPTED
+    except TxoBaseError as error:
+        _report(error, debug=debug)
+        return EXIT_ERROR
+    except Exception as error:  # noqa: BLE001 - the last line of defence for scripts
+        wrapped = HelpfulError(
+            what_went_wrong=f"Script failed unexpectedly: {type(error).__name__}: {error}",
+            how_to_fix="Check the log file in logs/ for the full (redacted) traceback",
+            example="Run again with --debug to see the traceback on the console",
+        )
+        _report(wrapped, debug=debug, cause=error)
+        return EXIT_ERROR
+    return result if isinstance(result, int) and not isinstance(result, bool) else EXIT_OK
