@@ -56,6 +56,7 @@ DEFAULT_MAX_BACKOFF = 60.0
 RETRY_STATUSES_ALWAYS = frozenset({429, 503})
 RETRY_STATUSES_IDEMPOTENT = frozenset({408, 500, 502, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_TOKEN_EPSILON = 1e-9
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -95,7 +96,7 @@ class RateLimiter:
         elapsed = max(0.0, now - self._updated)
         self._tokens = min(float(self.burst_size), self._tokens + elapsed * self.calls_per_second)
         self._updated = now
-        if self._tokens >= 1.0:
+        if self._tokens >= 1.0 - _TOKEN_EPSILON:  # float rounding must not spin forever
             self._tokens -= 1.0
             return 0.0
         return (1.0 - self._tokens) / self.calls_per_second

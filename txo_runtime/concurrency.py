@@ -328,8 +328,9 @@ def _batches(data: Iterable[T], batch_size: int) -> Iterator[Any]:
     # DataFrames are sliced by position (one DataFrame per batch); other sequences keep
     # their own type when sliced; any other iterable is chunked into lists.
     if hasattr(data, "iloc") and hasattr(data, "__len__"):
-        for start in range(0, len(data), batch_size):
-            yield data.iloc[start : start + batch_size]
+        frame: Any = data
+        for start in range(0, len(frame), batch_size):
+            yield frame.iloc[start : start + batch_size]
     elif isinstance(data, Sequence):
         for start in range(0, len(data), batch_size):
             yield data[start : start + batch_size]

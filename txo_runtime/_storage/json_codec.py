@@ -154,9 +154,13 @@ class _Encoder:
         self._open.discard(id(value))
 
     def _members(self, mapping: Mapping[Any, Any], depth: int, separator: str) -> None:
-        items = [(_key_text(key), item) for key, item in mapping.items()]
+        pairs = list(mapping.items())
         if self._sort_keys:
-            items.sort(key=lambda pair: pair[0])
+            try:  # by the original keys, as json.dumps does (1, 2, 10 — not "1", "10", "2")
+                pairs.sort(key=lambda pair: pair[0])
+            except TypeError:  # keys of mixed types: by their JSON text
+                pairs.sort(key=lambda pair: _key_text(pair[0]))
+        items = [(_key_text(key), item) for key, item in pairs]
         for index, (key, item) in enumerate(items):
             if index:
                 self._parts.append(separator)
@@ -183,11 +187,46 @@ def _key_text(key: Any) -> str:
     )
 
 
+class _NeedsExactEncoder(Exception):
+    """The data holds a Decimal, whose digits ``json.dumps`` cannot write."""
+
+
+def _for_stdlib_json(value: Any) -> Any:
+    """``default`` hook: the same conversions as ``_Encoder``, except for Decimal."""
+    if isinstance(value, Decimal):
+        raise _NeedsExactEncoder
+    if type(value).__name__ in _MISSING_TYPE_NAMES:
+        return None
+    if isinstance(value, (dt.date, dt.time)):
+        return None if value != value else value.isoformat()
+    if isinstance(value, (uuid.UUID, PurePath)):
+        return str(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return as_plain(value)
+
+
 def encode_json(
     data: Any, *, indent: int | str | None = 2, sort_keys: bool = False, ensure_ascii: bool = False
 ) -> str:
-    """The JSON document for ``data`` under the module's rules, with a final newline."""
-    return _Encoder(indent, sort_keys, ensure_ascii).encode(data) + "\n"
+    """The JSON document for ``data`` under the module's rules, with a final newline.
+
+    The stdlib encoder (C-accelerated without indent) runs first; data it refuses — a
+    Decimal, NaN/inf, keys of other types, circular data — goes to ``_Encoder``, which
+    writes the same text for everything the stdlib accepts.
+    """
+    try:
+        text = json.dumps(
+            data,
+            indent=indent,
+            sort_keys=sort_keys,
+            ensure_ascii=ensure_ascii,
+            allow_nan=False,
+            default=_for_stdlib_json,
+        )
+    except (_NeedsExactEncoder, ValueError, TypeError):
+        text = _Encoder(indent, sort_keys, ensure_ascii).encode(data)
+    return text + "\n"
 
 
 def decode_json(text: str, *, exact_decimals: bool = False) -> Any:

@@ -16,7 +16,7 @@ from types import MappingProxyType, ModuleType
 
 from txo_runtime.exceptions import HelpfulError
 
-__all__ = ["import_lazily", "is_available", "is_instance_of", "loaded_module"]
+__all__ = ["import_lazily", "is_instance_of"]
 
 # The only module-level state: an immutable lock object (no data lives in it).
 _IMPORT_LOCK = threading.Lock()
@@ -56,20 +56,6 @@ def import_lazily(name: str, *, purpose: str) -> ModuleType:
                 f"{_INSTALL_HINTS.get(name, 'pip install ' + name)}",
                 example=f"python -m {_INSTALL_HINTS.get(name, 'pip install ' + name)}",
             ) from exc
-
-
-def is_available(name: str) -> bool:
-    """Whether an optional package can be imported (imports it on success)."""
-    try:
-        import_lazily(name, purpose="probe")
-    except HelpfulError:
-        return False
-    return True
-
-
-def loaded_module(name: str) -> ModuleType | None:
-    """The module if it is already fully imported; never triggers an import."""
-    return _fully_imported(name)
 
 
 def is_instance_of(obj: object, module_name: str, class_name: str) -> bool:

@@ -177,7 +177,7 @@ def read_excel(path: Path, sheet_name: Any = 0, **kwargs: Any) -> Any:
     pandas = import_lazily("pandas", purpose="Reading .xlsx files")
     with _open_workbook(pandas, path) as book:
         _check_sheets(path, list(book.sheet_names), sheet_name)
-        return book.parse(sheet_name, **kwargs)
+        return pandas.read_excel(book, sheet_name=sheet_name, **kwargs)
 
 
 def read_parquet(path: Path, **kwargs: Any) -> Any:

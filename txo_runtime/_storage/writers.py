@@ -201,7 +201,13 @@ ROUTES: tuple[Route, ...] = (
     Route("dataframe", frozenset({".parquet"}), _write_frame_parquet, None, "needs pyarrow"),
     Route("frames", frozenset({".xlsx"}), _write_frames_xlsx, None, "one sheet per key"),
     Route("workbook", frozenset({".xlsx"}), _write_workbook, frozenset()),
-    Route("text", None, _write_text, frozenset({"encoding"}), "any text extension"),
+    Route(
+        "text",
+        None,
+        _write_text,
+        frozenset({"encoding"}),
+        "any extension except .xlsx/.parquet/...",
+    ),
     Route("bytes", None, _write_bytes, frozenset(), "any extension"),
 )
 
@@ -210,9 +216,11 @@ def supported_combinations() -> str:
     """One line per kind of data: the extensions it can be saved as."""
     lines: dict[str, list[str]] = {}
     for route in ROUTES:
-        targets = sorted(route.extensions) if route.extensions else []
-        text = ", ".join(targets) + (f" ({route.note})" if route.note else "")
-        lines.setdefault(KIND_LABELS[route.kind], []).append(text.strip(", "))
+        if route.extensions is None:
+            text = route.note
+        else:
+            text = ", ".join(sorted(route.extensions)) + (f" ({route.note})" if route.note else "")
+        lines.setdefault(KIND_LABELS[route.kind], []).append(text)
     return "\n".join(f"  {label} -> {', '.join(parts)}" for label, parts in lines.items())
 
 

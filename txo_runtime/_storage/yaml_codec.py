@@ -52,7 +52,10 @@ def _dumper(yaml: Any) -> Any:
     def represent_decimal(dumper: Any, value: Decimal) -> Any:
         if not value.is_finite():
             return dumper.represent_float(float(value))
-        return dumper.represent_scalar(_FLOAT_TAG, str(value))
+        text = str(value)
+        if text.lstrip("-").isdigit():  # integral: plain YAML int, reads back equal
+            return dumper.represent_int(int(value))
+        return dumper.represent_scalar(_FLOAT_TAG, text)
 
     class Dumper(yaml.SafeDumper):
         pass

@@ -119,7 +119,8 @@ def _schema_findings(doc: JsonDoc, schema: dict[str, Any]) -> list[Finding]:
             continue
         path = tuple(error.absolute_path)
         message = _shorten(f"{_dotted(path)}: {error.message}")
-        fix = f"Fix the value, or the rule at '{_dotted(error.absolute_schema_path)}' in {SCHEMA_FILE}"
+        rule = _dotted(error.absolute_schema_path)
+        fix = f"Fix the value, or the rule at '{rule}' in {SCHEMA_FILE}"
         found.append(finding("TXO001", doc.rel, doc.line(path), message, fix))
     return found
 
@@ -160,6 +161,20 @@ def _load_schema(root: Path) -> JsonDoc | Finding:
     return load_json_doc(root, path)
 
 
+def _invalid_schema(schema_doc: JsonDoc) -> Finding | None:
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
+
+    try:
+        validator_for(schema_doc.data).check_schema(schema_doc.data)
+    except SchemaError as exc:
+        line = schema_doc.line(tuple(exc.absolute_path))
+        message = _shorten(f"The schema itself is not valid JSON Schema: {exc.message}")
+        fix = "Fix the schema; see https://json-schema.org/understanding-json-schema/"
+        return finding("TXO001", schema_doc.rel, line, message, fix)
+    return None
+
+
 def check_configs(root: Path) -> list[Finding]:
     """All config and schema findings of the project at ``root``."""
     found: list[Finding] = []
@@ -172,6 +187,9 @@ def check_configs(root: Path) -> list[Finding]:
     schema_doc = _load_schema(root)
     if isinstance(schema_doc, Finding) or not isinstance(schema_doc.data, dict):
         return [*found, schema_doc] if isinstance(schema_doc, Finding) else found
+    broken = _invalid_schema(schema_doc)
+    if broken is not None:
+        return [*found, broken]
     used: set[JsonPath] = set()
     for doc in docs:
         use = walk_config(doc.data, schema_doc.data)

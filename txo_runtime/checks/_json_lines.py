@@ -1,15 +1,14 @@
 """Line numbers for JSON paths, so a finding can say ``config/acme-prod-config.json:12``.
 
 The standard ``json`` module keeps no positions. Rather than add a dependency for every
-customer install, this walks the already-valid text once, reusing ``json``'s own string and
-scalar decoders (``scanstring``/``raw_decode``) so escaping rules stay exactly the
+customer install, this walks the already-valid text once, reusing ``json``'s own decoder
+(``raw_decode``) for keys and scalars so escaping rules stay exactly the
 standard library's, and records the line where each object key (or array item) starts.
 """
 
 from __future__ import annotations
 
 import json
-from json.decoder import scanstring
 
 __all__ = ["JsonPath", "json_line_index", "line_of"]
 
@@ -50,10 +49,11 @@ class _Scanner:
         while True:
             index = self.skip(index)
             key_start = index
-            key, index = scanstring(self.text, index + 1)
-            self.lines[(*path, key)] = self.line_at(key_start)
+            key, index = _DECODER.raw_decode(self.text, index)
+            child: JsonPath = (*path, key)
+            self.lines[child] = self.line_at(key_start)
             index = self.skip(index) + 1  # the ':'
-            index = self.skip(self.value(index, (*path, key)))
+            index = self.skip(self.value(index, child))
             if self.text[index] == "}":
                 return index + 1
             index += 1  # the ','
@@ -65,8 +65,9 @@ class _Scanner:
         position = 0
         while True:
             index = self.skip(index)
-            self.lines[(*path, position)] = self.line_at(index)
-            index = self.skip(self.value(index, (*path, position)))
+            item: JsonPath = (*path, position)
+            self.lines[item] = self.line_at(index)
+            index = self.skip(self.value(index, item))
             if self.text[index] == "]":
                 return index + 1
             index += 1

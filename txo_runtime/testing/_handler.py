@@ -70,7 +70,7 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _read_chunked(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -82,10 +82,13 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
 
     def _record(self) -> RecordedRequest:
         target = urlsplit(self.path)
+        query = target.query
+        if not self.server.app.plus_as_space:  # like SAP CAP: '+' stays '+' (and fails)
+            query = query.replace("+", "%2B")
         return RecordedRequest(
             method=self.command,
             path=unquote(target.path),
-            query=dict(parse_qsl(target.query, keep_blank_values=True)),
+            query=dict(parse_qsl(query, keep_blank_values=True)),
             headers=HeaderDict(self.headers.items()),
             body=self._read_body(),
             started=self._started,

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from txo_runtime.testing._records import Response
 
 
-def _b64(data: dict[str, object]) -> str:
+def _b64(data: Mapping[str, object]) -> str:
     raw = json.dumps(data, separators=(",", ":")).encode("utf-8")
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 

@@ -54,6 +54,7 @@ class EntitySet:
     next_link: str = "relative"
     ignore_top_in_paging: bool = False
     trailing_empty_page: bool = False
+    relative_context: bool = False
     fields: frozenset[str] = field(default=frozenset())
     by_key: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -243,7 +244,7 @@ def compute_page(entity: EntitySet, query: ODataQuery, preferred: int | None) ->
     rows = _select_rows(entity, query)
     page_size = entity.page_size if preferred is None else min(preferred, entity.page_size)
     limit = page_size if query.top is None else min(page_size, query.top)
-    if entity.ignore_top_in_paging:  # $top only shortens the first page; links drop it
+    if entity.ignore_top_in_paging:  # CAP: $top only caps each page; links keep it
         window = rows[query.skip :]
         chunk = window[query.offset : query.offset + limit]
     else:
@@ -265,8 +266,7 @@ _LINK_SAFE = "$'(),:;@!*/"
 
 
 def _next_link(entity: EntitySet, params: Mapping[str, str], offset: int, base: str) -> str:
-    dropped = {"$skiptoken", "$top"} if entity.ignore_top_in_paging else {"$skiptoken"}
-    items = [(k, v) for k, v in params.items() if k not in dropped]
+    items = [(k, v) for k, v in params.items() if k != "$skiptoken"]
     items.append(("$skiptoken", str(offset)))
     query = "&".join(f"{quote(k, safe='$')}={quote(v, safe=_LINK_SAFE)}" for k, v in items)
     relative = f"{entity.name}?{query}"
@@ -282,7 +282,7 @@ def render_page(
 ) -> dict[str, Any]:
     """The JSON document of one page (context, optional count, value, optional nextLink)."""
     suffix = "" if query.select is None else f"({','.join(query.select)})"
-    document: dict[str, Any] = {"@odata.context": f"{base}/odata/$metadata#{entity.name}{suffix}"}
+    document: dict[str, Any] = {"@odata.context": _context(entity, base, suffix)}
     if query.count:
         document["@odata.count"] = page.total
     document["value"] = [_project(row, query.select) for row in page.rows]
@@ -303,8 +303,14 @@ def find_entity(entity: EntitySet, key_text: str) -> dict[str, Any]:
     return row
 
 
+def _context(entity: EntitySet, base: str, suffix: str) -> str:
+    """CAP sends ``$metadata#Customers`` (relative to the request URL); others absolute."""
+    prefix = "" if entity.relative_context else f"{base}/odata/"
+    return f"{prefix}$metadata#{entity.name}{suffix}"
+
+
 def entity_document(entity: EntitySet, row: Mapping[str, Any], base: str) -> dict[str, Any]:
-    return {"@odata.context": f"{base}/odata/$metadata#{entity.name}/$entity", **row}
+    return {"@odata.context": _context(entity, base, "/$entity"), **row}
 
 
 def odata_response(status: int, document: Any, headers: dict[str, str] | None = None) -> Response:
@@ -342,6 +348,6 @@ def metadata_xml(entities: Iterable[EntitySet]) -> bytes:
         '<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="4.0" '
         'xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>'
         '<Schema Namespace="Local" xmlns="http://docs.oasis-open.org/odata/ns/edm">'
-        f"{''.join(types)}<EntityContainer Name=\"Container\">{''.join(sets)}"
+        f'{"".join(types)}<EntityContainer Name="Container">{"".join(sets)}'
         "</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"
-    ).encode("utf-8")
+    ).encode()

@@ -32,7 +32,7 @@ class HeaderDict(dict[str, str]):
     def __contains__(self, key: object) -> bool:
         return super().__contains__(self._key(key))
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return super().get(str(self._key(key)), default)
 
 

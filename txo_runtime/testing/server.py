@@ -15,34 +15,21 @@ until SIGTERM/SIGINT. In tests use the ``txo_api_server`` pytest fixture or::
 from __future__ import annotations
 
 import logging
-import re
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
 
 from txo_runtime.testing._async import AsyncOperation, Operations
 from txo_runtime.testing._faults import Fault, FaultKind, PageFailure, PathPattern, encode_body
 from txo_runtime.testing._faults import error_body as _error_body
 from txo_runtime.testing._handler import ApiHttpServer
 from txo_runtime.testing._oauth import TokenStore
-from txo_runtime.testing._odata import (
-    EntitySet,
-    ODataQueryError,
-    compute_page,
-    entity_document,
-    find_entity,
-    max_page_size,
-    metadata_xml,
-    odata_response,
-    parse_prefer,
-    parse_query,
-    render_page,
-)
-from txo_runtime.testing._records import RecordedRequest, Response
+from txo_runtime.testing._odata import EntitySet
+from txo_runtime.testing._records import RecordedRequest
 from txo_runtime.testing._rest import Collections
+from txo_runtime.testing._routes import Router
 
 __all__ = ["AsyncOperation", "LocalApiServer", "RecordedRequest", "main"]
 
@@ -50,18 +37,16 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TOKEN_LIFETIME = 3600.0
 DROP_LIMIT_SECONDS = 30.0
-_TOKEN_PATH = re.compile(r"/(?:[^/]+/)?oauth2(?:/v2\.0)?/token")
-_ENTITY_PATH = re.compile(r"/odata/([A-Za-z_]\w*)(?:\((.*)\))?(/\$count)?")
-_OPERATION_PATH = re.compile(r"/operations/([^/]+)(/result)?")
-_PROTECTED_PREFIXES = ("/odata", "/api")
 
 
-class LocalApiServer:
+class LocalApiServer(Router):
     """A loopback API server on a daemon thread; see the module docstring.
 
     Configure it before or while it runs (every method is thread-safe). ``require_auth``
     and ``token_lifetime`` are plain attributes. ``clock`` (default ``time.monotonic``)
     decides token expiry, so tests can expire tokens without sleeping.
+    ``plus_as_space=False`` treats ``+`` in a query literally, as SAP CAP does: a client
+    that encodes spaces as ``+`` (``requests``' ``params=``) then gets 400 on ``$filter``.
     """
 
     def __init__(
@@ -72,11 +57,13 @@ class LocalApiServer:
         require_auth: bool = False,
         token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
         clock: Callable[[], float] = time.monotonic,
+        plus_as_space: bool = True,
     ) -> None:
         self.host = host
         self.requested_port = port
         self.require_auth = require_auth
         self.token_lifetime = token_lifetime
+        self.plus_as_space = plus_as_space
         self.drop_limit = DROP_LIMIT_SECONDS
         self._lock = threading.Lock()
         self._connections_changed = threading.Condition(self._lock)
@@ -124,6 +111,7 @@ class LocalApiServer:
             except OSError:
                 pass  # already closed by the handler
         httpd.server_close()
+        self.wait_for_open_connections(0, timeout=2.0)  # handler threads notice the shutdown
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -167,13 +155,15 @@ class LocalApiServer:
         next_link: str = "relative",
         ignore_top_in_paging: bool = False,
         trailing_empty_page: bool = False,
+        relative_context: bool = False,
     ) -> None:
         """Serve ``rows`` at ``/odata/{name}`` with server-driven paging.
 
         ``next_link``: ``relative`` (like SAP CAP), ``absolute``, ``odata3``
-        (``odata.nextLink``) or ``none``. ``ignore_top_in_paging`` mimics CAP, whose links
-        run past the client's ``$top``; ``trailing_empty_page`` mimics CAP's link after a
-        full last page.
+        (``odata.nextLink``) or ``none``. The CAP quirks, each off by default:
+        ``ignore_top_in_paging`` (``$top`` caps each page, links run past it),
+        ``trailing_empty_page`` (a link after a full last page, then an empty page) and
+        ``relative_context`` (``"@odata.context": "$metadata#Customers"``).
         """
         entity = EntitySet.build(
             name,
@@ -183,6 +173,7 @@ class LocalApiServer:
             next_link=next_link,
             ignore_top_in_paging=ignore_top_in_paging,
             trailing_empty_page=trailing_empty_page,
+            relative_context=relative_context,
         )
         with self._lock:
             self._entities[name] = entity
@@ -226,12 +217,15 @@ class LocalApiServer:
         delays the other kinds. Faults matching one request fire in the order added.
         """
         data = _error_body(status, "Injected fault") if body is None else encode_body(body)
+        headers = dict(headers or {})
+        if isinstance(body, (str, bytes)) and not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "text/plain; charset=utf-8"
         fault = Fault(
             path=path,
             method=method,
             status=status,
             remaining=times,
-            headers=dict(headers or {}),
+            headers=headers,
             body=data,
             kind=kind,
             delay=delay,
@@ -289,7 +283,9 @@ class LocalApiServer:
         with self._lock:
             return list(self._requests)
 
-    def hits(self, path: str | None = None, *, method: str | None = None, prefix: bool = False) -> int:
+    def hits(
+        self, path: str | None = None, *, method: str | None = None, prefix: bool = False
+    ) -> int:
         """How many requests matched ``path`` (exact, or ``startswith`` if ``prefix``)."""
         wanted = method.upper() if method else None
         with self._lock:
@@ -337,126 +333,67 @@ class LocalApiServer:
         with self._lock:
             return self._open.get(sock, 0)
 
-    def _begin(self, request: RecordedRequest) -> Fault | None:
-        """Log the request and take the fault (if any) that applies to it."""
-        with self._lock:
-            self._requests.append(request)
-            for fault in self._faults:
-                if fault.matches(request.method, request.path):
-                    fault.consume()
-                    return fault
-        return None
 
-    def _respond(self, request: RecordedRequest) -> Response:
-        try:
-            return self._route(request)
-        except Exception as exc:  # a server bug must answer 500, not hang the client
-            logger.exception("LocalApiServer failed on %s %s", request.method, request.path)
-            return Response.error(500, f"Internal server error: {type(exc).__name__}")
+# -- command line ----------------------------------------------------------------------------
+def _parse_args(argv: list[str] | None) -> Any:
+    import argparse
 
-    def _base(self, request: RecordedRequest) -> str:
-        host = request.headers.get("Host")
-        return f"http://{host}" if host else self.url
-
-    def _route(self, request: RecordedRequest) -> Response:
-        path, base = request.path, self._base(request)
-        if path.startswith(_PROTECTED_PREFIXES) and self.require_auth:
-            with self._lock:
-                allowed = self._tokens.is_valid(request.headers.get("Authorization", ""))
-            if not allowed:
-                return Response.error(
-                    401,
-                    "Missing, invalid or expired bearer token",
-                    {"WWW-Authenticate": 'Bearer error="invalid_token"'},
-                )
-        with self._lock:
-            spec = self._operations.match(request.method, path)
-            if spec is not None:
-                return self._operations.start(spec, base)
-        if _TOKEN_PATH.fullmatch(path):
-            return self._token(request)
-        operation = _OPERATION_PATH.fullmatch(path)
-        if operation:
-            with self._lock:
-                if operation.group(2):
-                    return self._operations.result(operation.group(1))
-                return self._operations.poll(operation.group(1), base)
-        if path == "/odata" or path.startswith("/odata/"):
-            return self._odata(request, base)
-        if path.startswith("/api/"):
-            parts = [p for p in path[len("/api/") :].split("/") if p]
-            with self._lock:
-                return self._collections.handle(request.method, parts, request.body, base)
-        if path in ("/", "/health"):
-            return Response.json(200, {"status": "ok"})
-        return Response.error(404, f"No route for {request.method} {path}")
-
-    def _token(self, request: RecordedRequest) -> Response:
-        if request.method != "POST":
-            return Response.error(405, "Use POST for the token endpoint", {"Allow": "POST"})
-        form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
-        with self._lock:
-            return self._tokens.issue(
-                form, request.headers.get("Authorization", ""), self.token_lifetime
-            )
-
-    def _odata(self, request: RecordedRequest, base: str) -> Response:
-        if request.path in ("/odata", "/odata/"):
-            with self._lock:
-                names = list(self._entities)
-            value = [{"name": n, "kind": "EntitySet", "url": n} for n in names]
-            return odata_response(200, {"@odata.context": f"{base}/odata/$metadata", "value": value})
-        if request.path == "/odata/$metadata":
-            with self._lock:
-                entities = list(self._entities.values())
-            return Response(200, metadata_xml(entities), content_type="application/xml")
-        match = _ENTITY_PATH.fullmatch(request.path)
-        with self._lock:
-            entity = self._entities.get(match.group(1)) if match else None
-        if match is None or entity is None:
-            return odata_response(404, _not_found(request.path))
-        if request.method not in ("GET", "HEAD"):
-            return Response.error(405, f"{entity.name} is read-only", {"Allow": "GET"})
-        try:
-            return self._odata_get(request, entity, match, base)
-        except ODataQueryError as exc:
-            return odata_response(exc.status, _odata_error(exc.status, str(exc)))
-
-    def _odata_get(
-        self, request: RecordedRequest, entity: EntitySet, match: re.Match[str], base: str
-    ) -> Response:
-        preferences = parse_prefer(request.headers.get("Prefer", ""))
-        if preferences.get("return") == "representation":
-            raise ODataQueryError("Prefer: return=representation is not allowed on GET")
-        query = parse_query(request.query, entity)
-        if match.group(2) is not None:
-            row = find_entity(entity, match.group(2))
-            if query.select is not None:
-                row = {name: row.get(name) for name in query.select}
-            return odata_response(200, entity_document(entity, row, base))
-        if match.group(3):
-            total = compute_page(entity, query, None).total
-            return Response(200, str(total).encode(), content_type="text/plain")
-        preferred = max_page_size(preferences)
-        page = compute_page(entity, query, preferred)
-        with self._lock:
-            failure = next(
-                (f for f in self._page_failures if f.take(entity.name, page.number)), None
-            )
-        if failure is not None:
-            message = f"Injected failure of page {page.number} of {entity.name}"
-            return odata_response(failure.status, _odata_error(failure.status, message))
-        headers = {}
-        if preferred is not None:
-            applied = min(preferred, entity.page_size)
-            headers["Preference-Applied"] = f"odata.maxpagesize={applied}"
-        document = render_page(entity, page, query, request.query, base)
-        return odata_response(200, document, headers)
+    parser = argparse.ArgumentParser(
+        prog="python -m txo_runtime.testing.server",
+        description="Local OData/REST/OAuth API server for the txo demo and tests.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default: loopback)")
+    parser.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed 250 Customers (page size 50), client demo-client, require a token",
+    )
+    return parser.parse_args(argv)
 
 
-def _odata_error(status: int, message: str) -> dict[str, Any]:
-    return {"error": {"code": str(status), "message": message}}
+def build_demo_server(host: str = "127.0.0.1", port: int = 0) -> LocalApiServer:
+    """The demo server (not started): Customers x250, page size 50, OAuth required."""
+    from txo_runtime.testing._demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, demo_customers
+
+    server = LocalApiServer(host, port, require_auth=True)
+    server.add_entity_set("Customers", demo_customers(250), page_size=50)
+    server.add_client(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+    return server
 
 
-def _not_found(path: str) -> dict[str, Any]:
-    return _odata_error(404, f"No entity set for {path}")
+def main(argv: list[str] | None = None) -> int:
+    """Serve until SIGTERM/SIGINT; the first stdout line is JSON describing the server."""
+    import json
+    import secrets
+    import signal
+
+    args = _parse_args(argv)
+    if args.demo:
+        from txo_runtime.testing._demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+        server = build_demo_server(args.host, args.port)
+        client_id, client_secret = DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+    else:
+        server = LocalApiServer(args.host, args.port)
+        client_id, client_secret = "local-client", secrets.token_urlsafe(16)
+        server.add_client(client_id, client_secret)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with server:
+        info = {
+            "url": server.url,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "odata_url": server.odata_url,
+            "token_url": server.token_url,
+        }
+        print(json.dumps(info), flush=True)
+        while not stop.wait(0.5):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

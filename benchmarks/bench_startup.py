@@ -1,0 +1,89 @@
+"""Start-up cost of a generated script vs ``import requests``: wall time and peak RSS.
+
+Generates a default project with copier into a temp dir, then runs, alternately,
+``python -m src.fetch_customers --help`` (in the project) and ``python -c "import requests"``
+``--runs`` times each. Wall time is the median; peak RSS is the child's ``ru_maxrss``, read
+per run with ``os.wait4``. Target: <= 1.5x on both. Exit code 1 if the target is missed.
+
+    .venv/bin/python benchmarks/bench_startup.py [--runs 15]
+
+When the target is missed, ``python -X importtime -m src.fetch_customers --help`` shows which
+import is heavy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TARGET_RATIO = 1.5
+
+
+def generate_project(workdir: Path) -> Path:
+    project = workdir / "bench-project"
+    command = [
+        sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet",
+        "--vcs-ref", "HEAD", str(REPO_ROOT), str(project),
+    ]  # fmt: skip
+    env = {**os.environ, "HOME": str(workdir)}
+    subprocess.run(command, check=True, env=env, capture_output=True)
+    return project
+
+
+def measure(command: list[str], cwd: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of one run of ``command``."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{command} failed with exit code {process.returncode}")
+    return elapsed, usage.ru_maxrss / 1024  # Linux: KiB
+
+
+def compare(project: Path, runs: int) -> dict[str, tuple[float, float]]:
+    commands = {
+        "fetch_customers --help": [sys.executable, "-m", "src.fetch_customers", "--help"],
+        "import requests": [sys.executable, "-c", "import requests"],
+    }
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(runs + 1):  # the first round warms the file cache and is dropped
+        for name, command in commands.items():
+            samples[name].append(measure(command, project))
+    return {
+        name: (
+            statistics.median(s[0] for s in values[1:]),
+            statistics.median(s[1] for s in values[1:]),
+        )
+        for name, values in samples.items()
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    runs = parser.parse_args().runs
+    with tempfile.TemporaryDirectory(prefix="txo-bench-") as tmp:
+        project = generate_project(Path(tmp))
+        results = compare(project, runs)
+    (script_s, script_mb), (base_s, base_mb) = results.values()
+    time_ratio, rss_ratio = script_s / base_s, script_mb / base_mb
+    print(f"{'command':<28}{'wall (median)':>16}{'peak RSS':>12}")
+    for name, (seconds, mib) in results.items():
+        print(f"{name:<28}{seconds * 1000:>13.1f} ms{mib:>9.1f} MiB")
+    print(f"{'ratio (target <= 1.5)':<28}{time_ratio:>15.2f}x{rss_ratio:>11.2f}x")
+    ok = time_ratio <= TARGET_RATIO and rss_ratio <= TARGET_RATIO
+    print("PASS" if ok else "FAIL: see `python -X importtime -m src.fetch_customers --help`")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

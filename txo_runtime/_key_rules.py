@@ -1,0 +1,187 @@
+"""Rules generated from the ``keys`` list of ``log-redaction-patterns.json`` (private).
+
+One list of sensitive key names yields the rules for every way a key/value pair shows up
+in a log line: JSON (``"password": "x"``, also escaped inside another JSON string), Python
+repr (``{'_client_secret': 'x'}``, ``Config(token='x')``), query strings and form bodies
+(``&client_secret=x``), headers (``Authorization: Bearer x``), connection strings
+(``Password=x;``), command lines (``--client-secret x``) and XML elements
+(``<wsse:Password>x</wsse:Password>``).
+
+Speed matters (this runs on every log line that contains a key word): the last word of
+each key is located with ``str.find`` on the lower-cased line, a small regex is *matched*
+right after it, and what stands before it is checked in Python. A name may be joined to
+a prefix by ``_ . -`` (``_client_secret``, ``x-api-key``, ``db.password``) or in
+camelCase (``clientSecret``), but not glued to lower-case letters unless the whole is a
+known compound (``apikey``): ``$skiptoken``, ``%24skiptoken`` and ``deltatoken`` are
+OData paging, not ``token``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["KeyAssignmentRule", "key_name_regex", "xml_element_pattern"]
+
+_SEPARATOR_TOKEN = "\0"  # a word boundary inside a key name: matches "_", ".", "-" or nothing
+_AUTH_SCHEMES = r"(?:bearer|basic|token|digest|negotiate|sharedaccesssignature)\s+"
+_VALUE = (
+    r"(?P<value>\\\"(?:[^\"\\]|\\(?!\"))*\\\""  # \"escaped\" (JSON inside a JSON string)
+    r"|\"(?:[^\"\\\n]|\\.)*\""  # "double quoted"
+    r"|'(?:[^'\\\n]|\\.)*'"  # 'single quoted' (Python repr)
+    rf"|(?P<scheme>{_AUTH_SCHEMES})?"  # bare: query string, header, connection string ...
+    r"(?P<bare>\[REDACTED[A-Z_]*\]|[^\s&;,'\"<>)}\]\\]+))"  # ... or already redacted
+)
+_ASSIGNMENT = r"(?P<q>\\?[\"'])?\s*(?:=>|[:=])\s*|(?P<space>[ \t]+)"
+_PREFIX_SEPARATORS = "_.-"
+
+
+def _words(key: str) -> list[str]:
+    return [w for w in re.split(r"[\s_.-]+", key.strip().lower()) if w]
+
+
+def _emit(node: dict[str, Any]) -> str:
+    branches = []
+    for token, child in sorted(node.items()):
+        if token:
+            head = "[_.-]?" if token == _SEPARATOR_TOKEN else re.escape(token)
+            branches.append(head + _emit(child))
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+    return f"(?:{body})?" if "" in node else body
+
+
+def key_name_regex(keys: Iterable[str]) -> str:
+    """A trie regex for all spellings: ``client_secret`` -> ``client[_.-]?secret``."""
+    trie: dict[str, Any] = {}
+    for key in keys:
+        words = _words(key)
+        if not words:
+            continue
+        node = trie
+        for token in _SEPARATOR_TOKEN.join(words):
+            node = node.setdefault(token, {})
+        node[""] = {}
+    return _emit(trie)
+
+
+def xml_element_pattern(names: str) -> str:
+    """``<ns:Name attr="...">value</`` with the value in group-free tail, the tag in ``open``."""
+    prefix = r"(?:[\w.-]*[_.-]|\w*(?-i:[a-z0-9](?=[A-Z])))?"
+    return rf"(?P<open><(?:[\w.-]+:)?{prefix}(?:{names})(?:\s[^>]*)?>)[^<]+(?=</)"
+
+
+def _key_start(text: str, lowered: str, index: int, compounds: tuple[str, ...]) -> int | None:
+    """Where the key whose last word starts at ``index`` begins; ``None``: not a key."""
+    if index == 0:
+        return 0
+    before = text[index - 1]
+    start = index
+    if before in _PREFIX_SEPARATORS:
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in _PREFIX_SEPARATORS):
+            start -= 1
+    elif before.isalnum():
+        if text[index].isupper() and (before.islower() or before.isdigit()):  # camelCase
+            while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                start -= 1
+        else:  # glued words count only as a known compound: apikey, clientsecret
+            glued = next((c for c in compounds if lowered.endswith(c, 0, index)), None)
+            if glued is None:
+                return None
+            start = index - len(glued)
+            if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                return None
+    return None if start > 0 and text[start - 1] == "$" else start
+
+
+def _rewrite(match: re.Match[str], replacement: str) -> str | None:
+    """The new value text (quotes and auth scheme kept); ``None`` if already redacted."""
+    value = match.group("value")
+    if (match.group("bare") or value).startswith("[REDACTED"):
+        return None
+    if value.startswith('\\"'):
+        return f'\\"{replacement}\\"'
+    if value[0] in "\"'":
+        return f"{value[0]}{replacement}{value[0]}"
+    return f"{match.group('scheme') or ''}{replacement}"
+
+
+def _compounds(keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Last word -> the words before it written together (``api_key`` -> key: ("api",))."""
+    found: dict[str, set[str]] = {}
+    for words in map(_words, keys):
+        if words:
+            found.setdefault(words[-1], set())
+            if len(words) > 1:
+                found[words[-1]].add("".join(words[:-1]))
+    return {word: tuple(sorted(c, key=len, reverse=True)) for word, c in found.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAssignmentRule:
+    """``<key><separator><value>`` in all its spellings; only the value is replaced.
+
+    Not one big regex: an alternation of key names tried at every position of every line
+    cost more than formatting the line. Instead the last word of each key is found with
+    ``str.find`` and a small regex is *matched* right after it.
+    """
+
+    name: str
+    triggers: tuple[str, ...]
+    compounds: dict[str, tuple[str, ...]]
+    tail: re.Pattern[str]
+    replacement: str
+
+    @classmethod
+    def build(cls, keys: Iterable[str], replacement: str) -> KeyAssignmentRule:
+        compounds = _compounds(keys)
+        tail = re.compile(rf"(?:{_ASSIGNMENT}){_VALUE}", re.IGNORECASE)
+        return cls("keys:assignment", tuple(sorted(compounds)), compounds, tail, replacement)
+
+    def _candidates(self, lowered: str) -> list[tuple[int, str]]:
+        found = []
+        for word in self.triggers:
+            index = lowered.find(word)
+            while index >= 0:
+                after = lowered[index + len(word) : index + len(word) + 1]
+                if after in _AFTER_KEY:
+                    found.append((index, word))
+                index = lowered.find(word, index + 1)
+        return sorted(found)
+
+    def apply(self, text: str) -> str:
+        lowered = _same_length_lower(text)
+        pieces: list[str] = []
+        done = 0
+        for index, word in self._candidates(lowered):
+            if index < done:
+                continue
+            match = self.tail.match(text, index + len(word))
+            start = match and _key_start(text, lowered, index, self.compounds[word])
+            if match is None or start is None:
+                continue
+            if match.group("space") is not None and not text.startswith("--", start):
+                continue
+            new_value = _rewrite(match, self.replacement)
+            if new_value is not None:
+                pieces += [text[done : match.start("value")], new_value]
+                done = match.end()
+        if not pieces:
+            return text
+        pieces.append(text[done:])
+        return "".join(pieces)
+
+
+# What may follow a key name: a closing quote, an escaped quote, a separator or a blank.
+_AFTER_KEY = frozenset("\"'\\:= \t")
+
+
+def _same_length_lower(text: str) -> str:
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    # A few non-ASCII characters grow when lower-cased; keys are ASCII, keep indexes aligned.
+    return "".join(c.lower() if c.isascii() else c for c in text)

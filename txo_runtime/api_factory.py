@@ -1,0 +1,433 @@
+"""Build REST and SOAP clients from the nested v3.0 config (layer 5).
+
+Every setting is read hard-fail (``config["script-behavior"]["rate-limiting"]``): a config
+without a required section raises :class:`ConfigurationError` naming the key path and the
+file, never a silent default (seed 004). Nothing is cached in module globals: caching lives
+in an :class:`ApiFactory` or :class:`ApiManager` instance that the script owns.
+
+``ApiManager`` is the recommended form: it shares one rate limiter and one circuit breaker
+per API origin between all clients it hands out (so REST and SOAP calls to one service
+count against one budget) and closes every session on exit, also when the block raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from txo_runtime.api_common import CircuitBreaker, RateLimiter, RetryPolicy
+from txo_runtime.exceptions import ConfigurationError, HelpfulError
+from txo_runtime.path_helpers import Dir, get_path
+from txo_runtime.rest_api_helpers import MinimalRestAPI, SessionManager
+from txo_runtime.soap_api_helpers import SoapAPI
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = [
+    "ApiFactory",
+    "ApiManager",
+    "ApiSettings",
+    "create_rest_api",
+    "create_soap_api",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_POOL_SIZE = 10
+BEHAVIOR = "script-behavior"
+CONFIG_EXAMPLE = """"script-behavior": {
+  "rate-limiting": {"enabled": true, "calls-per-second": 10, "burst-size": 1},
+  "circuit-breaker": {"enabled": true, "failure-threshold": 5, "timeout-seconds": 60},
+  "retry-strategy": {"max-retries": 3, "backoff-factor": 2.0},
+  "jitter": {"min-factor": 0.8, "max-factor": 1.2},
+  "api-timeouts": {"rest-timeout-seconds": 60, "soap-timeout-seconds": 120,
+                   "wsdl-timeout-seconds": 60, "async-max-wait": 300, "async-poll-interval": 5}
+}"""
+# Every key this module reads, checked up front so the first miss is reported by path.
+REQUIRED_KEYS: tuple[tuple[str, ...], ...] = tuple(
+    (BEHAVIOR, section, key)
+    for section, keys in (
+        ("rate-limiting", ("enabled", "calls-per-second", "burst-size")),
+        ("circuit-breaker", ("enabled", "failure-threshold", "timeout-seconds")),
+        ("retry-strategy", ("max-retries", "backoff-factor")),
+        ("jitter", ("min-factor", "max-factor")),
+        (
+            "api-timeouts",
+            (
+                "rest-timeout-seconds",
+                "soap-timeout-seconds",
+                "wsdl-timeout-seconds",
+                "async-max-wait",
+                "async-poll-interval",
+            ),
+        ),
+    )
+    for key in keys
+)
+
+
+def _source(config: Mapping[str, Any]) -> str | None:
+    return getattr(config, "source_file", None)
+
+
+def require(config: Mapping[str, Any], *path: str) -> Any:
+    """``config[a][b]...``; a miss raises ConfigurationError with the key path and file.
+
+    A :class:`~txo_runtime.config_loader.ConfigDict` already raises a precise
+    ``MissingConfigKeyError``; this adds the same for plain dicts (tests, notebooks).
+    """
+    node: Any = config
+    for depth, key in enumerate(path):
+        try:
+            node = node[key]
+        except ConfigurationError:
+            raise
+        except (KeyError, TypeError, IndexError):
+            key_path = ".".join(path[: depth + 1])
+            where = _source(config) or "the config"
+            raise ConfigurationError(
+                f"Required configuration '{key_path}' is missing in {where}",
+                config_file=_source(config),
+                key_path=key_path,
+                how_to_fix=f"Add '{key_path}' to {where} and declare it in "
+                "schemas/org-env-config-schema.json",
+                example=CONFIG_EXAMPLE,
+            ) from None
+    return node
+
+
+def _invalid(config: Mapping[str, Any], key_path: str, exc: Exception) -> ConfigurationError:
+    where = _source(config) or "the config"
+    return ConfigurationError(
+        f"Invalid value in '{key_path}' of {where}: {exc}",
+        config_file=_source(config),
+        key_path=key_path,
+        how_to_fix=f"Correct '{key_path}' in {where}",
+        example=CONFIG_EXAMPLE,
+    )
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The resilience and timeout settings of one config, read and checked once."""
+
+    rate_limit: tuple[float, int] | None  # (calls per second, burst) when enabled
+    circuit_breaker: tuple[int, float] | None  # (failure threshold, open seconds) when enabled
+    retry_policy: RetryPolicy
+    rest_timeout: float
+    soap_timeout: float
+    wsdl_timeout: float
+    async_max_wait: float
+    async_poll_interval: float
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ApiSettings:
+        for path in REQUIRED_KEYS:
+            require(config, *path)
+        behavior = config[BEHAVIOR]
+        limit, breaker, timeouts = (
+            behavior["rate-limiting"],
+            behavior["circuit-breaker"],
+            behavior["api-timeouts"],
+        )
+        try:
+            policy = RetryPolicy.from_config(behavior)
+        except (TypeError, ValueError) as exc:
+            section = "jitter" if "jitter" in str(exc) else "retry-strategy"
+            raise _invalid(config, f"{BEHAVIOR}.{section}", exc) from None
+        return cls(
+            rate_limit=(float(limit["calls-per-second"]), int(limit["burst-size"]))
+            if limit["enabled"]
+            else None,
+            circuit_breaker=(int(breaker["failure-threshold"]), float(breaker["timeout-seconds"]))
+            if breaker["enabled"]
+            else None,
+            retry_policy=policy,
+            rest_timeout=float(timeouts["rest-timeout-seconds"]),
+            soap_timeout=float(timeouts["soap-timeout-seconds"]),
+            wsdl_timeout=float(timeouts["wsdl-timeout-seconds"]),
+            async_max_wait=float(timeouts["async-max-wait"]),
+            async_poll_interval=float(timeouts["async-poll-interval"]),
+        )
+
+    def new_rate_limiter(self) -> RateLimiter | None:
+        if self.rate_limit is None:
+            return None
+        calls_per_second, burst = self.rate_limit
+        return RateLimiter(calls_per_second, burst_size=burst)
+
+    def new_circuit_breaker(self) -> CircuitBreaker | None:
+        if self.circuit_breaker is None:
+            return None
+        threshold, seconds = self.circuit_breaker
+        return CircuitBreaker(failure_threshold=threshold, timeout_seconds=seconds)
+
+
+def _settings(config: Mapping[str, Any]) -> ApiSettings:
+    settings = ApiSettings.from_config(config)
+    try:  # construct once so a bad value is reported against the config, not deep inside
+        settings.new_rate_limiter()
+    except (TypeError, ValueError) as exc:
+        raise _invalid(config, f"{BEHAVIOR}.rate-limiting", exc) from None
+    try:
+        settings.new_circuit_breaker()
+    except (TypeError, ValueError) as exc:
+        raise _invalid(config, f"{BEHAVIOR}.circuit-breaker", exc) from None
+    return settings
+
+
+def _token(config: Mapping[str, Any]) -> str:
+    try:
+        token = config["_token"]
+    except KeyError:  # also MissingConfigKeyError from a ConfigDict
+        token = None
+    if not token:
+        raise HelpfulError(
+            what_went_wrong="This API needs a token, but the config has no '_token'",
+            how_to_fix="Ask the script runner for a token with require_token=True, or call "
+            "create_rest_api(config, require_auth=False) for a public API",
+            example='config = parse_args_and_load_config("My script", require_token=True)',
+        )
+    return str(token)
+
+
+def _build_rest(
+    config: Mapping[str, Any],
+    settings: ApiSettings,
+    *,
+    require_auth: bool,
+    limits: tuple[RateLimiter | None, CircuitBreaker | None],
+    session_manager: SessionManager | None,
+) -> MinimalRestAPI:
+    base_url = require(config, "global", "api-base-url")
+    token = _token(config) if require_auth else None
+    return MinimalRestAPI(
+        token,
+        base_url=base_url,
+        rate_limiter=limits[0],
+        circuit_breaker=limits[1],
+        retry_policy=settings.retry_policy,
+        timeout=settings.rest_timeout,
+        async_max_wait=settings.async_max_wait,
+        async_poll_interval=settings.async_poll_interval,
+        session_manager=session_manager,
+    )
+
+
+def resolve_wsdl(wsdl: str) -> str:
+    """A URL or existing file as given; a bare name is looked up in the project's wsdl/."""
+    if urlsplit(wsdl).scheme in ("http", "https", "file") or Path(wsdl).exists():
+        return wsdl
+    try:
+        candidate = get_path(Dir.WSDL, wsdl)
+    except HelpfulError:
+        candidate = None
+    if candidate is not None and candidate.exists():
+        return str(candidate)
+    raise HelpfulError(
+        what_went_wrong=f"WSDL '{wsdl}' is neither a URL nor an existing file",
+        how_to_fix="Pass the WSDL URL, or put the file in the project's wsdl/ folder",
+        example='create_soap_api(config, "https://example.com/Service.svc?wsdl")',
+    )
+
+
+def _build_soap(
+    settings: ApiSettings,
+    wsdl: str,
+    limits: tuple[RateLimiter | None, CircuitBreaker | None],
+    options: Mapping[str, Any],
+) -> SoapAPI:
+    return SoapAPI(
+        resolve_wsdl(wsdl),
+        rate_limiter=limits[0],
+        circuit_breaker=limits[1],
+        retry_policy=settings.retry_policy,
+        operation_timeout=settings.soap_timeout,
+        wsdl_timeout=settings.wsdl_timeout,
+        **options,
+    )
+
+
+def create_rest_api(config: Mapping[str, Any], require_auth: bool = True) -> MinimalRestAPI:
+    """A REST/OData client with the config's rate limiter, circuit breaker, retries, timeouts.
+
+    With ``require_auth`` the bearer token is ``config["_token"]`` (the script runner injects
+    it when the script asked for ``require_token=True``). The caller closes it (``with``).
+    """
+    settings = _settings(config)
+    limits = (settings.new_rate_limiter(), settings.new_circuit_breaker())
+    return _build_rest(
+        config, settings, require_auth=require_auth, limits=limits, session_manager=None
+    )
+
+
+def create_soap_api(config: Mapping[str, Any], wsdl: str, **options: Any) -> SoapAPI:
+    """A SOAP client for ``wsdl`` with the config's resilience and SOAP/WSDL timeouts.
+
+    ``options`` go to :class:`~txo_runtime.soap_api_helpers.SoapAPI` (``idempotent``,
+    ``history``, ``secrets``, ``wsse``, ``cache``, ``plugins`` ...).
+    """
+    settings = _settings(config)
+    limits = (settings.new_rate_limiter(), settings.new_circuit_breaker())
+    return _build_soap(settings, wsdl, limits, options)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return f"{parts.scheme}://{parts.hostname.lower()}:{port}"
+    return f"local:{url}"
+
+
+class ApiFactory:
+    """Creates clients; with ``enable_cache=True`` hands out one instance per config and
+    kind (and closes them in :meth:`close`). Instance state only (seed 004)."""
+
+    def __init__(self, enable_cache: bool = False) -> None:
+        self.cache_enabled = enable_cache
+        self._cache: dict[tuple[Any, ...], tuple[Mapping[str, Any], Any]] = {}
+        self._lock = threading.Lock()
+
+    def _cached(self, key: tuple[Any, ...], config: Mapping[str, Any], build: Any) -> Any:
+        if not self.cache_enabled:
+            return build()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] is config:  # the config is kept, so id() is unique
+                return hit[1]
+            api = build()
+            self._cache[key] = (config, api)
+            return api
+
+    def create_rest_api(
+        self, config: Mapping[str, Any], require_auth: bool = True
+    ) -> MinimalRestAPI:
+        key = (id(config), "rest", require_auth)
+        return self._cached(key, config, lambda: create_rest_api(config, require_auth))
+
+    def create_soap_api(self, config: Mapping[str, Any], wsdl: str) -> SoapAPI:
+        key = (id(config), "soap", wsdl)
+        return self._cached(key, config, lambda: create_soap_api(config, wsdl))
+
+    def close(self) -> None:
+        with self._lock:
+            apis = [api for _, api in self._cache.values()]
+            self._cache.clear()
+        _close_all(apis)
+
+
+def _close_all(apis: list[Any]) -> None:
+    """Close every client even if one of them fails to close."""
+    for api in apis:
+        try:
+            api.close()
+        except Exception:
+            logger.warning("Closing %r failed", api, exc_info=True)
+
+
+class ApiManager:
+    """Context manager handing out REST and SOAP clients for one config.
+
+    Clients are cached (``get_rest_api()`` twice returns the same object); all clients of
+    one origin share ONE rate limiter and ONE circuit breaker; REST clients share one
+    ``SessionManager``; SOAP clients keep their own session (zeep alters it). Leaving the
+    ``with`` block closes everything, also when the block raised.
+    """
+
+    def __init__(self, config: Mapping[str, Any], *, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+        self.config = config
+        self.settings = _settings(config)  # fail now, before any work, on a bad config
+        self.session_manager = SessionManager(pool_size=pool_size)
+        self._apis: dict[tuple[Any, ...], Any] = {}
+        self._uncached: list[Any] = []
+        self._limits: dict[str, tuple[RateLimiter | None, CircuitBreaker | None]] = {}
+        self._lock = threading.RLock()
+        self._closed = False
+
+    def limits_for(self, url: str) -> tuple[RateLimiter | None, CircuitBreaker | None]:
+        """The shared (rate limiter, circuit breaker) of the URL's origin.
+
+        Pass the limiter to ``rate_limited_parallel(..., rate_limiter=...)`` to keep a
+        parallel run inside the same budget as the clients.
+        """
+        with self._lock:
+            key = _origin(url)
+            if key not in self._limits:
+                self._limits[key] = (
+                    self.settings.new_rate_limiter(),
+                    self.settings.new_circuit_breaker(),
+                )
+            return self._limits[key]
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("This ApiManager is closed; create clients inside its `with`")
+
+    def get_rest_api(self, require_auth: bool = True) -> MinimalRestAPI:
+        """The REST client for ``global.api-base-url`` (one per ``require_auth`` value)."""
+        key = ("rest", require_auth)
+        with self._lock:
+            self._check_open()
+            if key not in self._apis:
+                base_url = require(self.config, "global", "api-base-url")
+                # MinimalRestAPI takes `session_manager or SessionManager()`, and an empty
+                # manager is falsy (it has __len__): make sure ours is used, not replaced.
+                self.session_manager.get_session(base_url)
+                self._apis[key] = _build_rest(
+                    self.config,
+                    self.settings,
+                    require_auth=require_auth,
+                    limits=self.limits_for(base_url),
+                    session_manager=self.session_manager,
+                )
+            return self._apis[key]
+
+    def get_soap_api(self, wsdl: str, **options: Any) -> SoapAPI:
+        """The SOAP client for ``wsdl``. Calls with ``options`` (``history=``, ``wsse=``
+        ...) get a new client each time; it is still closed with the manager."""
+        key = ("soap", wsdl)
+        with self._lock:
+            self._check_open()
+            if options:
+                api = _build_soap(self.settings, wsdl, self.limits_for(wsdl), options)
+                self._uncached.append(api)
+                return api
+            if key not in self._apis:
+                self._apis[key] = _build_soap(self.settings, wsdl, self.limits_for(wsdl), {})
+            return self._apis[key]
+
+    @property
+    def open_clients(self) -> int:
+        """How many clients this manager has handed out and not yet closed."""
+        return len(self._apis) + len(self._uncached)
+
+    def close(self) -> None:
+        """Close every client and session (idempotent)."""
+        with self._lock:
+            apis = [*self._apis.values(), *self._uncached]
+            self._apis.clear()
+            self._uncached.clear()
+            self._closed = True
+        _close_all(apis)
+        self.session_manager.close()
+
+    def __enter__(self) -> ApiManager:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ApiManager(config={_source(self.config) or 'dict'}, clients={self.open_clients})"

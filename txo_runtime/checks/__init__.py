@@ -1,0 +1,44 @@
+"""``txo check``: the rules of seed 003 as checks on a customer repository.
+
+:func:`run_checks` returns every :class:`Finding` (file, line, code, message, how to fix)
+for a project; the command line only formats them. Rule codes are listed in :data:`RULES`
+and documented in ``docs/cli/check.md``. Heavy libraries (jsonschema) load only when a
+check runs, so importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from txo_runtime.checks._config_rules import check_configs
+from txo_runtime.checks._findings import RULES, Finding, Rule, finding
+from txo_runtime.checks._git_rules import check_secrets_in_git
+from txo_runtime.checks._script_rules import check_scripts, check_source
+
+__all__ = ["MANDATORY_FILES", "RULES", "Finding", "Rule", "check_source", "run_checks"]
+
+# v3.0 refuses to start without these (seed 000: the logger exits if they are missing).
+MANDATORY_FILES = (
+    ("TXO011", "config/logging-config.json"),
+    ("TXO012", "config/log-redaction-patterns.json"),
+)
+
+
+def check_mandatory_files(root: Path) -> list[Finding]:
+    return [
+        finding(code, name, None, f"{name} is missing (txo v3.0 needs it to start logging)")
+        for code, name in MANDATORY_FILES
+        if not (root / name).is_file()
+    ]
+
+
+def run_checks(root: Path | str) -> list[Finding]:
+    """Every finding for the project at ``root``, sorted by file, line and code."""
+    project = Path(root).resolve()
+    found = [
+        *check_mandatory_files(project),
+        *check_configs(project),
+        *check_secrets_in_git(project),
+        *check_scripts(project),
+    ]
+    return sorted(set(found), key=lambda f: (f.file, f.line or 0, f.code, f.message))

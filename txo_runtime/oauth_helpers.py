@@ -1,0 +1,177 @@
+"""OAuth 2.0 client credentials with a per-instance token cache (no module state).
+
+A plain ``requests`` form POST to the token endpoint: msal would add an OpenID discovery
+call in its constructor and only pays off for certificate auth (runtime-facts.md).
+Every token obtained and every client secret used is registered with the logger for
+exact-value redaction, and no message here ever contains them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from txo_runtime.exceptions import ApiAuthenticationError
+
+__all__ = ["AZURE_TOKEN_URL", "OAuthManager", "get_client_credentials_token", "token_url_for"]
+
+logger = logging.getLogger(__name__)
+
+AZURE_TOKEN_URL = "https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token"
+DEFAULT_REFRESH_MARGIN = 300.0
+DEFAULT_EXPIRES_IN = 3600.0
+DEFAULT_TOKEN_TIMEOUT = 30.0
+_FIX = (
+    "Check 'global.client-id', 'global.oauth-scope' and the token URL "
+    "('global.oauth-token-url' or 'global.tenant-id') in the config, and 'client-secret' in "
+    "the secrets file - or add a fallback 'az-token' to config/{org}-{env}-config-secrets.json"
+)
+_EXAMPLE = '{\n  "client-secret": "...",\n  "az-token": "eyJ..."\n}'
+
+
+def _register_secret(value: str) -> None:
+    """Exact-value redaction in every log handler (logger is a lower layer)."""
+    from txo_runtime.logger import register_secret
+
+    register_secret(value)
+
+
+def token_url_for(global_config: Mapping[str, Any]) -> str:
+    """``global.oauth-token-url`` when set, else Azure AD v2 from ``global.tenant-id``."""
+    if "oauth-token-url" in global_config:  # optional key
+        return str(global_config["oauth-token-url"])
+    return AZURE_TOKEN_URL.format(tenant_id=global_config["tenant-id"])
+
+
+@dataclass(frozen=True)
+class _CachedToken:
+    value: str
+    expires_at: float
+
+
+class OAuthManager:
+    """Client-credentials tokens, cached per (token URL, client id, scope) in this instance.
+
+    A token is refreshed ``refresh_margin_seconds`` before it expires. The lock is held
+    while a token is fetched so concurrent threads do not all ask for one at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+        refresh_margin_seconds: float = DEFAULT_REFRESH_MARGIN,
+        timeout: float = DEFAULT_TOKEN_TIMEOUT,
+    ) -> None:
+        self._session = session
+        self._clock = clock
+        self.refresh_margin_seconds = refresh_margin_seconds
+        self.timeout = timeout
+        self._cache: dict[tuple[str, str, str], _CachedToken] = {}
+        self._lock = threading.Lock()
+
+    def get_token(self, config: Mapping[str, Any]) -> str:
+        """A valid access token: cached, else fetched, else the ``_az_token`` fallback."""
+        if "_client_secret" not in config:
+            return self._fallback(config, "no 'client-secret' in the secrets file")
+        global_config = config["global"]
+        token_url = token_url_for(global_config)
+        key = (token_url, str(global_config["client-id"]), str(global_config["oauth-scope"]))
+        secret = str(config["_client_secret"])
+        _register_secret(secret)
+        with self._lock:
+            cached = self._cache.get(key)
+            if (
+                cached is not None
+                and self._clock() < cached.expires_at - self.refresh_margin_seconds
+            ):
+                return cached.value
+            try:
+                fresh = self._request_token(token_url, key[1], secret, key[2])
+            except _TokenRequestError as exc:
+                return self._fallback(config, str(exc))
+            self._cache[key] = fresh
+            return fresh.value
+
+    def clear(self) -> None:
+        """Forget cached tokens (e.g. after a 401 with a token that should have been valid)."""
+        with self._lock:
+            self._cache.clear()
+
+    def _request_token(
+        self, token_url: str, client_id: str, secret: str, scope: str
+    ) -> _CachedToken:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            "scope": scope,
+        }
+        started = self._clock()
+        try:
+            response = (self._session or requests).post(token_url, data=form, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise _TokenRequestError(f"token request to {token_url} failed ({type(exc).__name__})")
+        payload = _json_or_none(response)
+        token = payload.get("access_token") if payload else None
+        if response.status_code != 200 or not isinstance(token, str) or not token:
+            raise _TokenRequestError(_describe_failure(token_url, response.status_code, payload))
+        _register_secret(token)
+        expires_in = float(payload.get("expires_in", DEFAULT_EXPIRES_IN)) if payload else 0.0
+        logger.debug("Obtained OAuth token from %s (expires in %.0f s)", token_url, expires_in)
+        return _CachedToken(token, started + expires_in)
+
+    def _fallback(self, config: Mapping[str, Any], reason: str) -> str:
+        if "_az_token" in config and str(config["_az_token"]).strip():
+            token = str(config["_az_token"]).strip()
+            token = token[7:].strip() if token[:7].lower() == "bearer " else token
+            _register_secret(token)
+            logger.warning("OAuth token not obtained (%s); using 'az-token' from secrets", reason)
+            return token
+        raise ApiAuthenticationError(
+            f"Failed to acquire authentication token: {reason}",
+            how_to_fix=_FIX,
+            example=_EXAMPLE,
+        )
+
+    def __repr__(self) -> str:
+        return f"OAuthManager(cached_tokens={len(self._cache)})"
+
+
+class _TokenRequestError(Exception):
+    """Internal: the token endpoint did not give a token (message holds no secrets)."""
+
+
+def _json_or_none(response: requests.Response) -> dict[str, Any] | None:
+    try:
+        payload = response.json()
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _describe_failure(token_url: str, status: int, payload: Mapping[str, Any] | None) -> str:
+    error = str(payload.get("error", "")) if payload else ""
+    description = str(payload.get("error_description", "")) if payload else ""
+    detail = ": ".join(
+        part for part in (error, description.splitlines()[0] if description else "") if part
+    )
+    return f"token endpoint {token_url} answered {status}" + (f" ({detail})" if detail else "")
+
+
+def get_client_credentials_token(config: Mapping[str, Any], **kwargs: Any) -> str:
+    """Deprecated v2.1 function: use ``OAuthManager().get_token(config)``."""
+    warnings.warn(
+        "get_client_credentials_token is deprecated. Use OAuthManager.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return OAuthManager(**kwargs).get_token(config)
