@@ -42,7 +42,7 @@ class DemoError(Exception):
 
 
 def _say(message: str) -> None:
-    print(f"[demo] {message}", flush=True)  # noqa: T201 - a CLI script talks to its user
+    print(f"[demo] {message}", flush=True) - a CLI script talks to its user
 
 
 def generate_project(project: Path) -> None:
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             run_starter(project)
             report(project, server["client_secret"])
     except DemoError as error:
-        print(f"[demo] FAILED: {error}", file=sys.stderr)  # noqa: T201
+        print(f"[demo] FAILED: {error}", file=sys.stderr)
         return 1
     _say("Demo finished.")
     return 0

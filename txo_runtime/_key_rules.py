@@ -120,6 +120,21 @@ def _compounds(keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
     return {word: tuple(sorted(c, key=len, reverse=True)) for word, c in found.items()}
 
 
+def _probes(words: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Group last words by a shared leading part, so one ``find`` serves several words.
+
+    ``pass`` finds password, passwd and passphrase; ``sig`` finds sig and signature. Each
+    ``find`` costs about as much as the rest of a benign line's redaction.
+    """
+    groups: dict[str, list[str]] = {}
+    for word in sorted(words, key=len):
+        probe = next((p for p in groups if word.startswith(p)), None)
+        if probe is None:
+            probe = "pass" if word.startswith("pass") else word
+        groups.setdefault(probe, []).append(word)
+    return tuple((p, tuple(sorted(ws, key=len, reverse=True))) for p, ws in sorted(groups.items()))
+
+
 @dataclass(frozen=True, slots=True)
 class KeyAssignmentRule:
     """``<key><separator><value>`` in all its spellings; only the value is replaced.
@@ -130,26 +145,31 @@ class KeyAssignmentRule:
     """
 
     name: str
-    triggers: tuple[str, ...]
+    probes: tuple[tuple[str, tuple[str, ...]], ...]
     compounds: dict[str, tuple[str, ...]]
     tail: re.Pattern[str]
     replacement: str
+    # No pre-check in RedactionRules: finding the probes is the pre-check.
+    triggers: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, keys: Iterable[str], replacement: str) -> KeyAssignmentRule:
         compounds = _compounds(keys)
         tail = re.compile(rf"(?:{_ASSIGNMENT}){_VALUE}", re.IGNORECASE)
-        return cls("keys:assignment", tuple(sorted(compounds)), compounds, tail, replacement)
+        return cls("keys:assignment", _probes(compounds), compounds, tail, replacement)
 
     def _candidates(self, lowered: str) -> list[tuple[int, str]]:
         found = []
-        for word in self.triggers:
-            index = lowered.find(word)
+        for probe, words in self.probes:
+            index = lowered.find(probe)
             while index >= 0:
-                after = lowered[index + len(word) : index + len(word) + 1]
-                if after in _AFTER_KEY:
+                word = next((w for w in words if lowered.startswith(w, index)), None)
+                if (
+                    word is not None
+                    and lowered[index + len(word) : index + len(word) + 1] in _AFTER_KEY
+                ):
                     found.append((index, word))
-                index = lowered.find(word, index + 1)
+                index = lowered.find(probe, index + 1)
         return sorted(found)
 
     def apply(self, text: str) -> str:
@@ -159,8 +179,8 @@ class KeyAssignmentRule:
         for index, word in self._candidates(lowered):
             if index < done:
                 continue
-            match = self.tail.match(text, index + len(word))
-            start = match and _key_start(text, lowered, index, self.compounds[word])
+            start = _key_start(text, lowered, index, self.compounds[word])
+            match = None if start is None else self.tail.match(text, index + len(word))
             if match is None or start is None:
                 continue
             if match.group("space") is not None and not text.startswith("--", start):

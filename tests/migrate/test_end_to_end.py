@@ -97,7 +97,7 @@ def assert_script_rewritten(project: Path) -> None:
     text = (project / "src/sales_report.py").read_text(encoding="utf-8")
     assert "# keep this comment: the endpoint is customer specific" in text
     assert "require_token=True" in text and "validate_config" not in text
-    assert "data_handler.save(rows, Dir.OUTPUT, \"sales.xlsx\")" in text
+    assert 'data_handler.save(rows, Dir.OUTPUT, "sales.xlsx")' in text
     assert "load_json(Dir.CONFIG, 'sales-settings.json')" in text
     assert "MinimalRestAPI" in text and "TxoRestAPI" not in text
     report = (project / "MIGRATION_REPORT.md").read_text(encoding="utf-8")

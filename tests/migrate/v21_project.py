@@ -68,10 +68,14 @@ def env(home: Path) -> dict[str, str]:
     return values
 
 
-def run(args: list[str], cwd: Path, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], cwd: Path, home: Path, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(args, cwd=cwd, env=env(home), capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 

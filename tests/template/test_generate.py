@@ -67,7 +67,11 @@ def test_every_generated_config_validates_against_the_generated_schema(
 
 @pytest.mark.parametrize("name", ["logging-config.json", "log-redaction-patterns.json"])
 def test_logging_files_are_the_packaged_defaults(default_project: Path, name: str) -> None:
-    assert (default_project / "config" / name).read_bytes() == (PACKAGED / name).read_bytes()
+    generated = (default_project / "config" / name).read_bytes()
+    assert generated == (PACKAGED / name).read_bytes(), (
+        f"template/config/{name} differs from txo_runtime/data/{name}: "
+        f"cp txo_runtime/data/{name} template/config/"
+    )
 
 
 def test_schema_is_the_packaged_schema_plus_the_starter_sections(default_project: Path) -> None:

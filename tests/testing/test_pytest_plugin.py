@@ -55,3 +55,10 @@ def test_plugin_import_stays_light():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_txo_project_config_loads_with_the_runtime(txo_project: Path):
+    from txo_runtime.config_loader import load_config
+
+    config = load_config("demo", "test")
+    assert config["script-behavior"]["batch-handling"]["read-batch-size"] == 100

@@ -80,7 +80,8 @@ def migrate_config(config: JsonDict) -> Outcome:
         out.follow_ups.append(
             "no 'global' section: add it with at least 'api-base-url' (v3.0 requires it)"
         )
-    if not isinstance(data.get("script-behavior"), dict):
+    # Migration reads arbitrary user JSON: a missing section is data to fix, not an error.
+    if "script-behavior" not in data or not isinstance(data["script-behavior"], dict):
         data["script-behavior"] = {}
         out.notes.append("added section 'script-behavior' (required in v3.0)")
     data["script-behavior"] = _migrate_behavior(data["script-behavior"], out)

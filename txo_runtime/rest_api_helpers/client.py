@@ -18,7 +18,7 @@ from txo_runtime.rest_api_helpers._errors import error_for_exception, error_for_
 from txo_runtime.rest_api_helpers.async_ops import wait_for_async_result
 from txo_runtime.rest_api_helpers.odata import ODataMixin
 from txo_runtime.rest_api_helpers.session import DEFAULT_POOL_SIZE, SessionManager
-from txo_runtime.url_helpers import join_url, redact_url
+from txo_runtime.url_helpers import build_url, join_url, redact_url
 
 if TYPE_CHECKING:
     import tenacity
@@ -127,11 +127,12 @@ class MinimalRestAPI(ODataMixin):
         bodies, or a :class:`RestOperationResult` when ``raw=True``."""
         method = method.upper()
         full_url = join_url(self.base_url, url)
+        if params:  # spaces as %20: CAP (and others) reject requests' '+' encoding
+            full_url = build_url(full_url, query_params=params)
         started = self._clock()
         response, attempts = self.send(
-            method, full_url, params=params, json=json, data=data, headers=headers,
-            idempotent=idempotent,
-        )  # fmt: skip
+            method, full_url, json=json, data=data, headers=headers, idempotent=idempotent
+        )
         if response.status_code == 202:
             response, attempts = wait_for_async_result(self, response, attempts)
         body = parse_body(response, method)

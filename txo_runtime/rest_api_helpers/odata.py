@@ -229,8 +229,16 @@ def _next_url(
         if url in state.seen:
             raise state.failure(f"the server sent the same nextLink twice ({url})")
         return url
-    if state.skip_paging and state.page_size and state.window_rows >= state.page_size:
+    full = bool(state.page_size) and state.window_rows >= (state.page_size or 0)
+    if state.skip_paging and full:
         state.window_rows = 0
         result: str = skip_url(state.rows)
         return result
+    if full and not state.skip_paging:
+        logger.warning(
+            "OData %s: a full page of %d rows came without a nextLink; if the server does not "
+            "send nextLinks, read with skip_paging=True",
+            state.entity,
+            state.page_size,
+        )
     return None

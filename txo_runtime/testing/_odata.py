@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -221,14 +221,15 @@ def max_page_size(preferences: Mapping[str, str]) -> int | None:
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[dict[str, Any]]
+    rows: Sequence[dict[str, Any]]
     number: int  # 1-based, what ``fail_page`` counts
     next_offset: int | None
     total: int
 
 
-def _select_rows(entity: EntitySet, query: ODataQuery) -> list[dict[str, Any]]:
-    rows: Iterable[dict[str, Any]] = entity.rows
+def _select_rows(entity: EntitySet, query: ODataQuery) -> Sequence[dict[str, Any]]:
+    """Filtered and ordered rows; the stored tuple itself when neither applies (no copy)."""
+    rows: Sequence[dict[str, Any]] = entity.rows
     if query.filters:
         rows = [row for row in rows if row_matches(row, query.filters)]
     if query.order_by is not None:
@@ -236,7 +237,7 @@ def _select_rows(entity: EntitySet, query: ODataQuery) -> list[dict[str, Any]]:
         return sorted(
             rows, key=lambda row: (row.get(name) is None, row.get(name)), reverse=descending
         )
-    return rows if isinstance(rows, list) else list(rows)
+    return rows
 
 
 def compute_page(entity: EntitySet, query: ODataQuery, preferred: int | None) -> Page:

@@ -1,0 +1,111 @@
+"""Config, schema and logging migration: before/after tables on plain data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from txo_runtime.migrate.config import SECTION_DEFAULTS, dumps, migrate_config
+from txo_runtime.migrate.logging_files import migrate_logging
+from txo_runtime.migrate.schema import declare_config_keys, is_v3_schema, merge_schema
+
+DATA = Path(__file__).resolve().parents[2] / "txo_runtime" / "data"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "template_v21" / "template"
+
+
+@pytest.mark.parametrize(
+    ("before", "section", "after"),
+    [
+        ({"enable-rate-limiting": True, "rate-limit-per-second": 4}, "rate-limiting",
+         {"enabled": True, "calls-per-second": 4, "burst-size": 1}),
+        ({"enable-circuit-breaker": True, "circuit-breaker-threshold": 3,
+          "circuit-breaker-timeout": 30}, "circuit-breaker",
+         {"enabled": True, "failure-threshold": 3, "timeout-seconds": 30}),
+        ({"rate-limiting": {"enabled": True, "calls-per-second": 7}}, "rate-limiting",
+         {"enabled": True, "calls-per-second": 7, "burst-size": 1}),
+        ({"circuit-breaker": {"enabled": True, "threshold": 2, "timeout": 9}},
+         "circuit-breaker", {"enabled": True, "failure-threshold": 2, "timeout-seconds": 9}),
+        ({}, "rate-limiting", {"enabled": False, "calls-per-second": 10, "burst-size": 1}),
+        ({"batch-handling": {"read-batch-size": 5, "vat-batch-size": 10}}, "batch-handling",
+         {"read-batch-size": 5, "vat-batch-size": 10, "update-batch-size": 50}),
+    ],
+)  # fmt: skip
+def test_v21_script_behavior_becomes_nested_with_every_value_kept(
+    before: dict, section: str, after: dict
+) -> None:
+    result = migrate_config({"global": {"api-base-url": "https://x"}, "script-behavior": before})
+    assert result.data["script-behavior"][section] == after
+
+
+def test_flat_keys_disappear_and_the_section_takes_their_place() -> None:
+    behavior = {"api-delay-seconds": 1, "enable-rate-limiting": True, "jitter": {"a": 1}}
+    result = migrate_config({"global": {}, "script-behavior": behavior})
+    keys = list(result.data["script-behavior"])
+    assert keys[:3] == ["api-delay-seconds", "rate-limiting", "jitter"]
+    assert "enable-rate-limiting" not in keys
+
+
+def test_nested_value_wins_over_a_conflicting_flat_value_and_asks_a_person() -> None:
+    behavior = {"rate-limit-per-second": 3, "rate-limiting": {"calls-per-second": 8}}
+    result = migrate_config({"global": {}, "script-behavior": behavior})
+    assert result.data["script-behavior"]["rate-limiting"]["calls-per-second"] == 8
+    assert any("rate-limit-per-second" in item for item in result.follow_ups)
+
+
+def test_custom_sections_are_untouched_and_missing_sections_get_v21_defaults() -> None:
+    custom = {"endpoint": "https://e", "nested": {"x": [1, 2]}}
+    result = migrate_config({"global": {}, "my-feature": custom})
+    assert result.data["my-feature"] == custom
+    assert set(SECTION_DEFAULTS) <= set(result.data["script-behavior"])
+    assert any("added section 'script-behavior'" in note for note in result.notes)
+
+
+def test_migrating_a_migrated_config_changes_nothing() -> None:
+    first = migrate_config({"global": {}, "script-behavior": {"enable-rate-limiting": True}})
+    second = migrate_config(first.data)
+    assert second.data == first.data and second.notes == []
+
+
+def test_json_is_written_readably_with_key_order_kept() -> None:
+    text = dumps({"b": 1, "a": {"é": 2}})
+    assert text == '{\n  "b": 1,\n  "a": {\n    "é": 2\n  }\n}\n'
+
+
+def test_v21_schema_becomes_v3_keeping_custom_parts_and_validates_migrated_configs() -> None:
+    base = json.loads((DATA / "org-env-config-schema.json").read_text())
+    user = json.loads((FIXTURE / "schemas/org-env-config-schema.json").read_text())
+    user["properties"]["my-feature"] = {"type": "object"}
+    user["properties"]["global"]["properties"]["company-code"] = {"type": "string"}
+    user["required"].append("my-feature")
+    merged = merge_schema(user, base).data
+    assert is_v3_schema(merged) and not is_v3_schema(user)
+    assert merged["properties"]["my-feature"] == {"type": "object"}
+    assert "company-code" in merged["properties"]["global"]["properties"]
+    assert "my-feature" in merged["required"]
+    assert "enable-rate-limiting" not in merged["properties"]["script-behavior"]["properties"]
+
+
+def test_undeclared_config_keys_get_an_inferred_declaration_and_a_follow_up() -> None:
+    schema = json.loads((DATA / "org-env-config-schema.json").read_text())
+    config = migrate_config({"global": {"api-base-url": "https://x", "region": "eu"}}).data
+    outcome = declare_config_keys(schema, config, "config/a-test-config.json")
+    declared = schema["properties"]["global"]["properties"]["region"]
+    assert declared["type"] == "string"
+    assert any("global.region" in item for item in outcome.follow_ups)
+
+
+def test_logging_keeps_only_the_users_own_v21_choices() -> None:
+    default = json.loads((DATA / "logging-config.json").read_text())
+    old = json.loads((FIXTURE / "config/logging-config.json").read_text())
+    untouched = migrate_logging(old, default).data
+    assert untouched == default
+    old["handlers"]["console"]["level"] = "warning"
+    old["handlers"]["file"]["filename"] = "logs/acme.log"
+    old["loggers"]["zeep"] = {"level": "ERROR"}
+    changed = migrate_logging(old, default)
+    assert changed.data["console"]["level"] == "WARNING"
+    assert changed.data["file"]["filename"] == "acme.log"
+    assert changed.data["loggers"]["zeep"] == "ERROR"
+    assert changed.data["version"] == "3.0"
