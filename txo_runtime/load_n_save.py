@@ -120,7 +120,7 @@ class TxoDataHandler:
             self._root = find_project_root()
         return self._root
 
-    def path(self, directory: Dir, filename: str) -> Path:
+    def path(self, directory: Dir | str, filename: str) -> Path:
         """Absolute path of ``filename`` in ``directory`` (no check that it exists)."""
         return self._locate(directory, filename, stacklevel=4)
 

@@ -259,11 +259,13 @@ def test_open_circuit_during_retries_stops_the_retry_loop(
     server.add_fault(ORDERS, status=503)
     breaker = CircuitBreaker(failure_threshold=2, timeout_seconds=60)
     policy = RetryPolicy(max_retries=5, backoff_factor=0)
-    with MinimalRestAPI(
-        base_url=server.url, circuit_breaker=breaker, retry_policy=policy, sleep=sleep
-    ) as api:
-        with pytest.raises(CircuitBreakerOpenError) as info:
-            api.get(ORDERS)
+    with (
+        MinimalRestAPI(
+            base_url=server.url, circuit_breaker=breaker, retry_policy=policy, sleep=sleep
+        ) as api,
+        pytest.raises(CircuitBreakerOpenError) as info,
+    ):
+        api.get(ORDERS)
     assert server.hits(ORDERS) == 2
     assert info.value.attempts == 3
 
