@@ -108,9 +108,11 @@ def test_total_wait_budget_stops_retries_before_max_retries(
 ) -> None:
     server.add_fault(ORDERS, status=429, headers={"Retry-After": "50"})
     policy = RetryPolicy(max_retries=10, max_total_wait=120, jitter_max=1.0)
-    with MinimalRestAPI(base_url=server.url, retry_policy=policy, sleep=sleep) as api:
-        with pytest.raises(ApiRateLimitError) as info:
-            api.get(ORDERS)
+    with (
+        MinimalRestAPI(base_url=server.url, retry_policy=policy, sleep=sleep) as api,
+        pytest.raises(ApiRateLimitError) as info,
+    ):
+        api.get(ORDERS)
     assert info.value.retry_after == 50
     assert info.value.attempts == 3
     assert sleep.waits == [50, 50]
@@ -164,9 +166,11 @@ def test_read_timeout_maps_to_api_timeout_error_after_retries(
 ) -> None:
     server.add_fault(ORDERS, kind="delay", delay=0.6)
     policy = RetryPolicy(max_retries=1, backoff_factor=0)
-    with MinimalRestAPI(base_url=server.url, retry_policy=policy, timeout=0.15, sleep=sleep) as api:
-        with pytest.raises(ApiTimeoutError) as info:
-            api.get(ORDERS)
+    with (
+        MinimalRestAPI(base_url=server.url, retry_policy=policy, timeout=0.15, sleep=sleep) as api,
+        pytest.raises(ApiTimeoutError) as info,
+    ):
+        api.get(ORDERS)
     assert info.value.timeout_seconds == 0.15
     assert info.value.attempts == 2
     assert server.hits(ORDERS) == 2
@@ -174,9 +178,11 @@ def test_read_timeout_maps_to_api_timeout_error_after_retries(
 
 def test_connection_refused_is_retried_even_for_post(sleep: RecordingSleep) -> None:
     policy = RetryPolicy(max_retries=2, backoff_factor=0)
-    with MinimalRestAPI(base_url="http://127.0.0.1:9", retry_policy=policy, sleep=sleep) as api:
-        with pytest.raises(ApiOperationError, match="after 3 attempts"):
-            api.post("/x", json={})
+    with (
+        MinimalRestAPI(base_url="http://127.0.0.1:9", retry_policy=policy, sleep=sleep) as api,
+        pytest.raises(ApiOperationError, match="after 3 attempts"),
+    ):
+        api.post("/x", json={})
 
 
 # --------------------------------------------------------------------------- status mapping
@@ -209,9 +215,11 @@ def test_status_mapping(
 
 def test_429_without_retries_left_carries_retry_after(server: LocalApiServer) -> None:
     server.add_fault(ORDERS, status=429, headers={"Retry-After": "17"})
-    with MinimalRestAPI(base_url=server.url, retry_policy=RetryPolicy(max_retries=0)) as api:
-        with pytest.raises(ApiRateLimitError) as info:
-            api.get(ORDERS)
+    with (
+        MinimalRestAPI(base_url=server.url, retry_policy=RetryPolicy(max_retries=0)) as api,
+        pytest.raises(ApiRateLimitError) as info,
+    ):
+        api.get(ORDERS)
     assert info.value.retry_after == 17
     assert info.value.attempts == 1
 
