@@ -120,8 +120,10 @@ class Rule:
     unless_preceded_by: tuple[str, ...] = ()
 
     def apply(self, text: str) -> str:
-        if self.check is None and not self.unless_preceded_by:
+        if self.check is None and not self.unless_preceded_by and "\\" not in self.replacement:
             return self.regex.sub(self.replacement, text)
+        # A callable is only called on a match; a template with groups would be parsed by
+        # re on every call, matching or not.
         return self.regex.sub(self._replace, text)
 
     def _replace(self, match: re.Match[str]) -> str:
@@ -147,6 +149,14 @@ class RedactionRules:
     rules: tuple[_TextRule, ...]
     source: str = "<mapping>"
     keys: tuple[str, ...] = field(default=())
+    # (triggers, apply) pairs: the hot loop then does no attribute look-ups.
+    _plan: tuple[tuple[tuple[str, ...], Callable[[str], str]], ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        plan = tuple((rule.triggers, rule.apply) for rule in self.rules)
+        object.__setattr__(self, "_plan", plan)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, source: str = "<mapping>") -> RedactionRules:
@@ -165,14 +175,14 @@ class RedactionRules:
         if not text:
             return text
         lowered = text.lower()
-        for rule in self.rules:
-            if rule.triggers:
-                for trigger in rule.triggers:  # a plain loop: no generator on the hot path
+        for triggers, apply in self._plan:
+            if triggers:
+                for trigger in triggers:  # a plain loop: no generator on the hot path
                     if trigger in lowered:
                         break
                 else:
                     continue
-            redacted = rule.apply(text)
+            redacted = apply(text)
             if redacted != text:
                 text = redacted
                 lowered = text.lower()

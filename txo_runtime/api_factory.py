@@ -377,9 +377,6 @@ class ApiManager:
             self._check_open()
             if key not in self._apis:
                 base_url = require(self.config, "global", "api-base-url")
-                # MinimalRestAPI takes `session_manager or SessionManager()`, and an empty
-                # manager is falsy (it has __len__): make sure ours is used, not replaced.
-                self.session_manager.get_session(base_url)
                 self._apis[key] = _build_rest(
                     self.config,
                     self.settings,

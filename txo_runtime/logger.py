@@ -18,6 +18,10 @@ Two layers of redaction run on every line:
 Uncaught exceptions are logged through the same handlers (:func:`install_excepthook`),
 ``warnings`` are captured, and loguru, when installed, is routed into the same pipeline
 with ``diagnose=False`` (:func:`route_loguru`). Nothing happens at import time.
+
+Registered secrets, the redaction rules and the log context are not module globals: they
+live on the ``txo_runtime.logger`` ``Logger`` object held by ``logging`` itself, so they
+work before and after :func:`setup_logger` (see ``_logging_state.py`` for why).
 """
 
 from __future__ import annotations
@@ -26,11 +30,10 @@ import datetime as _dt
 import logging
 import logging.handlers
 import sys
-import threading
 import time
+import traceback
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TextIO
 
 from txo_runtime._logging_config import (
@@ -39,8 +42,21 @@ from txo_runtime._logging_config import (
     LoggingSettings,
     load_logging_settings,
 )
+from txo_runtime._logging_hooks import (
+    install_excepthook,
+    restore_excepthooks,
+    route_loguru,
+    unroute_loguru,
+)
+from txo_runtime._logging_state import (
+    DEFAULT_LOGGER_NAME,
+    LoggingState,
+    active_rules,
+    redact,
+    state,
+)
 from txo_runtime._redaction import RedactionRules, load_redaction_rules
-from txo_runtime._secret_values import MIN_SECRET_LENGTH, SecretRegistry
+from txo_runtime._secret_values import MIN_SECRET_LENGTH
 from txo_runtime.path_helpers import Dir, find_project_root, get_path
 
 __all__ = [
@@ -61,61 +77,10 @@ __all__ = [
     "setup_logger",
 ]
 
-DEFAULT_LOGGER_NAME = "txo"
 NO_CONTEXT = "-"  # %(org_id)s / %(env_type)s before they are known
-_STATE_ATTRIBUTE = "txo_logging_state"
 _HANDLER_MARKER = "txo_setup_key"  # set on every handler setup_logger installs
-_HOOK_MARKER = "txo_previous_hook"  # set on our excepthooks; holds the hook they replaced
 
 logger = logging.getLogger(__name__)
-
-
-class _LoggingState:
-    """What the logging machinery remembers between calls: secrets, rules, context.
-
-    It is an attribute of this module's ``Logger`` object, which ``logging``'s manager
-    holds, rather than a module global: logging is the one place where process-wide state
-    is accepted (seed 004), formatters and filters created at any time find the same
-    registry through it, and ``importlib.reload`` of this module cannot split the state
-    between old handlers and new callers.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.secrets = SecretRegistry()
-        self.rules: RedactionRules | None = None
-        self.default_rules: RedactionRules | None = None
-        self.org_id: str | None = None
-        self.env_type: str | None = None
-        self.started = time.time()
-        self.saved: dict[str, Any] = {}  # what setup changed, for reset_logging()
-
-
-def _state() -> _LoggingState:
-    holder = logging.getLogger(__name__)
-    state = getattr(holder, _STATE_ATTRIBUTE, None)
-    if state is None:  # setdefault is atomic: two threads still get one state
-        state = vars(holder).setdefault(_STATE_ATTRIBUTE, _LoggingState())
-    return state
-
-
-def _active_rules(state: _LoggingState) -> RedactionRules:
-    """The project's rules after setup_logger; the packaged defaults before it."""
-    if state.rules is not None:
-        return state.rules
-    if state.default_rules is None:
-        packaged = Path(__file__).parent / "data" / PATTERNS_FILE
-        state.default_rules = load_redaction_rules(packaged)
-    return state.default_rules
-
-
-def redact(text: str, rules: RedactionRules | None = None) -> str:
-    """``text`` with registered secrets and pattern matches replaced.
-
-    For anything that leaves the process besides logs (an error message, a report).
-    """
-    state = _state()
-    return (rules or _active_rules(state)).redact(state.secrets.redact(text))
 
 
 # --- public registration and context -------------------------------------------------------
@@ -132,7 +97,7 @@ def register_secrets(values: Iterable[str]) -> None:
     Values shorter than :data:`MIN_SECRET_LENGTH` are not redacted by value (that would
     shred ordinary words); a warning gives their lengths, never the values.
     """
-    too_short = _state().secrets.add(values)
+    too_short = state().secrets.add(values)
     if too_short:
         logger.warning(
             "%d secret value(s) shorter than %d characters cannot be redacted by value "
@@ -145,11 +110,11 @@ def register_secrets(values: Iterable[str]) -> None:
 
 def set_log_context(org_id: str | None = None, env_type: str | None = None) -> None:
     """Values for ``%(org_id)s`` and ``%(env_type)s``; ``None`` keeps the current one."""
-    state = _state()
+    current = state()
     if org_id is not None:
-        state.org_id = org_id
+        current.org_id = org_id
     if env_type is not None:
-        state.env_type = env_type
+        current.env_type = env_type
 
 
 # --- filters and formatter -------------------------------------------------------------------
@@ -164,20 +129,20 @@ class ContextFilter(logging.Filter):
 
     def __init__(self, name: str = "") -> None:
         super().__init__(name)
-        self._state = _state()
+        self._state = state()
 
     def filter(self, record: logging.LogRecord) -> bool:
         _add_context(record, self._state)
         return True
 
 
-def _add_context(record: logging.LogRecord, state: _LoggingState) -> None:
+def _add_context(record: logging.LogRecord, current: LoggingState) -> None:
     if not hasattr(record, "org_id"):
-        record.org_id = state.org_id or NO_CONTEXT
+        record.org_id = current.org_id or NO_CONTEXT
     if not hasattr(record, "env_type"):
-        record.env_type = state.env_type or NO_CONTEXT
+        record.env_type = current.env_type or NO_CONTEXT
     if not hasattr(record, "elapsed"):
-        record.elapsed = max(0.0, record.created - state.started)
+        record.elapsed = max(0.0, record.created - current.started)
 
 
 class RedactingFormatter(logging.Formatter):
@@ -199,12 +164,12 @@ class RedactingFormatter(logging.Formatter):
     ) -> None:
         super().__init__(fmt, datefmt, style, validate)
         self._rules = rules
-        self._state = _state()
+        self._state = state()
 
     def format(self, record: logging.LogRecord) -> str:
         _add_context(record, self._state)  # user formats may name our fields
         text = self._state.secrets.redact(super().format(record))
-        return (self._rules or _active_rules(self._state)).redact(text)
+        return (self._rules or active_rules(self._state)).redact(text)
 
 
 class TokenRedactionFilter(logging.Filter):
@@ -236,7 +201,37 @@ class TokenRedactionFilter(logging.Filter):
 # --- handlers --------------------------------------------------------------------------------
 
 
-class _ConsoleHandler(logging.StreamHandler):
+class _RedactedErrors:
+    """``handleError`` that redacts its report.
+
+    ``logging.Handler.handleError`` prints the record's raw message and arguments to stderr
+    when formatting fails: ``logger.info("%s %s", secret)`` would print the secret.
+    """
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging API)
+        if not logging.raiseExceptions or sys.stderr is None:
+            return
+        where = f"Logged from file {record.filename}, line {record.lineno}\n"
+        try:
+            report = redact(
+                "".join(
+                    [
+                        "--- Logging error ---\n",
+                        *traceback.format_exception(*sys.exc_info()),
+                        where,
+                        f"Message: {record.msg!r}\nArguments: {record.args!r}\n",
+                    ]
+                )
+            )
+        except Exception:  # reporting must never break the caller (a bad __repr__ ...)
+            report = f"--- Logging error ---\n{where}"
+        try:
+            sys.stderr.write(report)
+        except OSError:
+            pass
+
+
+class _ConsoleHandler(_RedactedErrors, logging.StreamHandler):
     """Writes to whatever ``sys.stderr``/``sys.stdout`` is at emit time.
 
     As ``logging.lastResort`` does, so ``contextlib.redirect_stderr`` and pytest's capture
@@ -257,6 +252,10 @@ class _ConsoleHandler(logging.StreamHandler):
         pass
 
 
+class _FileHandler(_RedactedErrors, logging.handlers.RotatingFileHandler):
+    """The rotating log file, with redacted error reports."""
+
+
 def _make_handlers(
     settings: LoggingSettings, rules: RedactionRules, project: Path, org_id: str | None
 ) -> list[logging.Handler]:
@@ -269,7 +268,7 @@ def _make_handlers(
     if file.enabled:
         name = file.render_filename(org_id, _dt.date.today())
         path = get_path(Dir.LOGS, name, root=project, ensure_parent=True)
-        rotating = logging.handlers.RotatingFileHandler(
+        rotating = _FileHandler(
             path, maxBytes=file.max_bytes, backupCount=file.backup_count, encoding=file.encoding
         )
         rotating.setLevel(file.level)
@@ -311,156 +310,57 @@ def setup_logger(
     ``logs/{org_id}_{date}.log`` by default (``txo_...`` before an org is known).
     """
     project = Path(root).resolve() if root is not None else find_project_root()
-    state = _state()
-    with state.lock:
+    current = state()
+    with current.lock:
         if org_id is not None:
-            state.org_id = org_id
-        key = (str(project), state.org_id, debug)
+            current.org_id = org_id
+        key = (str(project), current.org_id, debug)
         installed = _our_handlers()
         if not installed or any(getattr(h, _HANDLER_MARKER) != key for h in installed):
             config = get_path(Dir.CONFIG, root=project)
             settings = load_logging_settings(config / LOGGING_CONFIG_FILE)
             rules = load_redaction_rules(config / PATTERNS_FILE)
-            _install(state, settings, rules, project, key)
+            _install(current, settings, rules, project, key)
     return logging.getLogger(name or DEFAULT_LOGGER_NAME)
 
 
 def _install(
-    state: _LoggingState,
+    current: LoggingState,
     settings: LoggingSettings,
     rules: RedactionRules,
     project: Path,
     key: tuple[str, str | None, bool],
 ) -> None:
     """Swap our handlers for new ones; the files were read before, so a bad file changes nothing."""
-    handlers = _make_handlers(settings, rules, project, state.org_id)
+    handlers = _make_handlers(settings, rules, project, current.org_id)
     debug = key[2]
     handlers[0].setLevel(logging.DEBUG if debug else settings.console_level)
     _remove_our_handlers()
-    state.rules = rules
+    current.rules = rules
     root = logging.getLogger()
-    if "root_level" not in state.saved:  # first setup: elapsed time counts from here
-        state.saved["root_level"] = root.level
-        state.started = time.time()
+    if "root_level" not in current.saved:  # first setup: elapsed time counts from here
+        current.saved["root_level"] = root.level
+        current.started = time.time()
     root.setLevel(min(h.level for h in handlers))
     for handler in handlers:
         setattr(handler, _HANDLER_MARKER, key)
         root.addHandler(handler)
-    _set_logger_levels(state, settings.loggers)
+    _set_logger_levels(current, settings.loggers)
     if settings.capture_warnings:
         logging.captureWarnings(True)
-        state.saved["capture_warnings"] = True
+        current.saved["capture_warnings"] = True
     if settings.capture_uncaught_exceptions:
         install_excepthook()
     if settings.route_loguru:
         route_loguru()
 
 
-def _set_logger_levels(state: _LoggingState, levels: dict[str, str]) -> None:
-    previous = state.saved.setdefault("levels", {})
+def _set_logger_levels(current: LoggingState, levels: dict[str, str]) -> None:
+    previous = current.saved.setdefault("levels", {})
     for name, level in levels.items():
         named = logging.getLogger(name)
         previous.setdefault(name, named.level)
         named.setLevel(level)
-
-
-# --- uncaught exceptions -------------------------------------------------------------------
-
-
-def install_excepthook() -> None:
-    """Log uncaught exceptions (main thread and threads) through the redacting handlers.
-
-    Python's default hook prints the raw traceback, secrets and all, to stderr. Ours logs
-    it as CRITICAL on the ``txo`` logger; ``KeyboardInterrupt`` keeps the default output.
-    Installing twice is a no-op; :func:`reset_logging` restores the previous hooks.
-    """
-    if not hasattr(sys.excepthook, _HOOK_MARKER):
-        previous = sys.excepthook
-
-        def excepthook(
-            exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
-        ) -> None:
-            if issubclass(exc_type, KeyboardInterrupt):
-                previous(exc_type, exc, tb)
-                return
-            _log_uncaught("Uncaught exception", (exc_type, exc, tb))
-
-        setattr(excepthook, _HOOK_MARKER, previous)
-        sys.excepthook = excepthook
-    if not hasattr(threading.excepthook, _HOOK_MARKER):
-        previous_thread_hook = threading.excepthook
-
-        def thread_excepthook(args: threading.ExceptHookArgs) -> None:
-            if args.exc_type is SystemExit or args.exc_value is None:
-                return
-            where = f"Uncaught exception in thread {args.thread.name if args.thread else '?'}"
-            _log_uncaught(where, (args.exc_type, args.exc_value, args.exc_traceback))
-
-        setattr(thread_excepthook, _HOOK_MARKER, previous_thread_hook)
-        threading.excepthook = thread_excepthook
-
-
-def _log_uncaught(message: str, exc_info: Any) -> None:
-    logging.getLogger(DEFAULT_LOGGER_NAME).critical(message, exc_info=exc_info)
-
-
-# --- loguru ----------------------------------------------------------------------------------
-
-
-def route_loguru() -> bool:
-    """Send everything logged with loguru through our redacting handlers.
-
-    loguru's own sinks are removed (its default stderr sink and any other: they would
-    print unredacted), and one sink is added that hands the fully formatted text,
-    traceback included, to the stdlib logger of the same name. ``diagnose=False``: with
-    loguru's default the traceback shows local variables, secrets included. Returns
-    ``False`` when loguru is not installed (it is optional).
-    """
-    try:
-        from loguru import logger as loguru_logger
-    except ImportError:
-        return False
-    state = _state()
-    with state.lock:
-        loguru_logger.remove()
-        state.saved["loguru_sink"] = loguru_logger.add(
-            _loguru_sink,
-            level=0,
-            format="{message}",
-            diagnose=False,
-            backtrace=False,
-            colorize=False,
-            catch=True,
-        )
-    return True
-
-
-def _loguru_sink(message: Any) -> None:
-    record = message.record
-    target = logging.getLogger(record["name"] or "loguru")
-    level = record["level"].no
-    if not target.isEnabledFor(level):
-        return
-    text = redact(str(message).rstrip("\n"))
-    stdlib_record = target.makeRecord(
-        target.name, level, record["file"].path, record["line"], text, (), None, record["function"]
-    )
-    stdlib_record.levelname = record["level"].name
-    stdlib_record.created = record["time"].timestamp()
-    target.handle(stdlib_record)
-
-
-def _unroute_loguru(state: _LoggingState) -> None:
-    sink_id = state.saved.pop("loguru_sink", None)
-    if sink_id is None or "loguru" not in sys.modules:
-        return
-    from loguru import logger as loguru_logger
-
-    try:
-        loguru_logger.remove(sink_id)
-    except ValueError:  # already removed by the script
-        return
-    loguru_logger.add(sys.stderr)  # loguru's own default sink
 
 
 # --- reset -----------------------------------------------------------------------------------
@@ -472,25 +372,18 @@ def reset_logging() -> None:
     Removes and closes our handlers, restores the root and library logger levels, the
     excepthooks, ``warnings`` capture and loguru's default sink.
     """
-    state = _state()
-    with state.lock:
+    current = state()
+    with current.lock:
         _remove_our_handlers()
         root = logging.getLogger()
-        root.setLevel(state.saved.pop("root_level", root.level))
-        for name, level in state.saved.pop("levels", {}).items():
+        root.setLevel(current.saved.pop("root_level", root.level))
+        for name, level in current.saved.pop("levels", {}).items():
             logging.getLogger(name).setLevel(level)
-        if state.saved.pop("capture_warnings", False):
+        if current.saved.pop("capture_warnings", False):
             logging.captureWarnings(False)
-        _restore_excepthooks()
-        _unroute_loguru(state)
-        state.secrets.clear()
-        state.rules = None
-        state.org_id = state.env_type = None
-        state.started = time.time()
-
-
-def _restore_excepthooks() -> None:
-    if hasattr(sys.excepthook, _HOOK_MARKER):
-        sys.excepthook = getattr(sys.excepthook, _HOOK_MARKER)
-    if hasattr(threading.excepthook, _HOOK_MARKER):
-        threading.excepthook = getattr(threading.excepthook, _HOOK_MARKER)
+        restore_excepthooks()
+        unroute_loguru(current)
+        current.secrets.clear()
+        current.rules = None
+        current.org_id = current.env_type = None
+        current.started = time.time()
