@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -19,3 +20,12 @@ def _git_identity() -> None:
     """Tests that commit (copier update, migration) must not depend on the machine's git config."""
     for key, value in _GIT_IDENTITY.items():
         os.environ.setdefault(key, value)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Each test starts and ends without txo handlers, hooks or registered secrets."""
+    from txo_runtime.logger import reset_logging
+
+    yield
+    reset_logging()
