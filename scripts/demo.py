@@ -42,7 +42,7 @@ class DemoError(Exception):
 
 
 def _say(message: str) -> None:
-    print(f"[demo] {message}", flush=True) - a CLI script talks to its user
+    print(f"[demo] {message}", flush=True)  # a CLI script talks to its user
 
 
 def generate_project(project: Path) -> None:
