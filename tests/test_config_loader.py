@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 
 import pytest
-
 from project_factory import make_project, valid_config, write_json
+
 from txo_runtime.config_loader import ConfigDict, load_config, to_snake_key
 from txo_runtime.exceptions import ConfigurationError, HelpfulError, MissingConfigKeyError
 

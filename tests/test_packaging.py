@@ -19,7 +19,17 @@ DATA_FILES = ("org-env-config-schema.json", "logging-config.json", "log-redactio
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )
@@ -51,7 +61,9 @@ def test_wheel_installs_into_a_fresh_venv_and_works(wheel: Path, tmp_path: Path)
         check=True,
         capture_output=True,
     )
-    help_run = subprocess.run([target / "bin" / "txo", "--help"], capture_output=True, text=True, cwd=tmp_path)
+    help_run = subprocess.run(
+        [target / "bin" / "txo", "--help"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert help_run.returncode == 0, help_run.stderr
     assert "check" in help_run.stdout and "new" in help_run.stdout
     code = (

@@ -9,7 +9,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from project_factory import make_project, valid_config, write_json
 
 SECRET = "cl1ent-S3cret-Value-9f8e7d6c5b4a-Q~zz"

@@ -52,7 +52,7 @@ def to_snake_key(key: str) -> str:
     return "_" + re.sub(r"[^0-9a-zA-Z]+", "_", key).strip("_").lower()
 
 
-class ConfigDict(dict):  # type: ignore[type-arg]
+class ConfigDict(dict[str, Any]):
     """A ``dict`` whose missing keys explain themselves.
 
     ``config["global"]["api-url"]`` on a config without that key raises
@@ -120,7 +120,7 @@ def _missing_key_error(source_file: str, key_path: str) -> MissingConfigKeyError
             f"Secret '{leaf}' is not available (looked for '{secret_key}' in the secrets file)",
             config_file=source_file,
             key_path=key_path,
-            how_to_fix=f"Add \"{secret_key}\" to the secrets file next to {source_file} "
+            how_to_fix=f'Add "{secret_key}" to the secrets file next to {source_file} '
             "(it is git-ignored), or request a token with require_token=True",
             example=f'{{\n  "{secret_key}": "<value>"\n}}',
         )
@@ -290,7 +290,7 @@ def _load_schema(root: Path) -> tuple[dict[str, Any], Path]:
             what_went_wrong=f"Schema file 'schemas/{SCHEMA_FILENAME}' not found",
             how_to_fix="Restore it from the template (every config is validated against it); "
             "the runtime ships a default copy",
-            example="python -c \"import shutil, txo_runtime, pathlib; shutil.copy("
+            example='python -c "import shutil, txo_runtime, pathlib; shutil.copy('
             "pathlib.Path(txo_runtime.__file__).parent / 'data' / "
             f"'{SCHEMA_FILENAME}', 'schemas/')\"",
         ) from None

@@ -100,8 +100,7 @@ def find_project_root(start: Path | str | None = None) -> Path:
         root = Path(override).expanduser().resolve()
         if not root.is_dir():
             raise HelpfulError(
-                what_went_wrong=f"{PROJECT_ROOT_ENV} points to '{override}', "
-                "which is not a folder",
+                what_went_wrong=f"{PROJECT_ROOT_ENV} points to '{override}', which is not a folder",
                 how_to_fix=f"Set {PROJECT_ROOT_ENV} to your customer project's root, "
                 "or unset it to search from the working directory",
                 example=f"export {PROJECT_ROOT_ENV}=$HOME/projects/acme-integrations",
