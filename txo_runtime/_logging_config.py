@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,10 +81,71 @@ def _problem(path: Path, problem: str) -> HelpfulError:
     )
 
 
-def _validate_schema(data: Any, path: Path) -> None:
-    import jsonschema  # lazy: heavy, and only needed once per run
+_ANNOTATIONS = frozenset({"$id", "$schema", "title", "description", "default"})
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+}
 
+
+def _type_ok(value: Any, expected: str | list[str]) -> bool:
+    names = [expected] if isinstance(expected, str) else expected
+    for name in names:
+        is_bool = isinstance(value, bool)
+        if isinstance(value, _JSON_TYPES[name]) and (name == "boolean" or not is_bool):
+            return True
+    return False
+
+
+def _keyword_ok(data: Any, keyword: str, rule: Any, schema: dict[str, Any]) -> bool:
+    checks = {
+        "type": lambda: _type_ok(data, rule),
+        "enum": lambda: data in rule,
+        "const": lambda: data == rule,
+        "minLength": lambda: not isinstance(data, str) or len(data) >= rule,
+        "minimum": lambda: not _type_ok(data, "number") or data >= rule,
+        "pattern": lambda: not isinstance(data, str) or re.search(rule, data) is not None,
+        "required": lambda: not isinstance(data, dict) or all(k in data for k in rule),
+        "properties": lambda: _properties_ok(data, rule, schema.get("additionalProperties", True)),
+        # with "properties" it is checked there; alone it applies to every key
+        "additionalProperties": lambda: "properties" in schema or _properties_ok(data, {}, rule),
+    }
+    check = checks.get(keyword)
+    return check() if check is not None else keyword in _ANNOTATIONS
+
+
+def _properties_ok(data: Any, properties: dict[str, Any], additional: Any) -> bool:
+    if not isinstance(data, dict):
+        return True
+    for key, value in data.items():
+        sub = properties.get(key, additional)
+        if sub is False or (isinstance(sub, dict) and not _fast_valid(value, sub)):
+            return False
+    return True
+
+
+def _fast_valid(data: Any, schema: dict[str, Any]) -> bool:
+    """True only when ``data`` certainly satisfies ``schema``.
+
+    Hand-written on purpose: importing jsonschema costs ~40 ms, which every script would pay
+    at start-up (``--help`` included) for a file that is almost always valid. Any keyword
+    this subset does not know makes it answer False, and jsonschema then gives the verdict
+    and the precise message.
+    """
+    return all(_keyword_ok(data, key, rule, schema) for key, rule in schema.items())
+
+
+def _validate_schema(data: Any, path: Path) -> None:
     schema = json.loads(_packaged(SCHEMA_FILE).read_text(encoding="utf-8"))
+    if _fast_valid(data, schema):
+        return
+    import jsonschema  # lazy: only a config that may be invalid pays for it
+
     errors = sorted(
         jsonschema.Draft202012Validator(schema).iter_errors(data),
         key=lambda e: list(e.absolute_path),

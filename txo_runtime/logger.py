@@ -269,7 +269,11 @@ def _make_handlers(
         name = file.render_filename(org_id, _dt.date.today())
         path = get_path(Dir.LOGS, name, root=project, ensure_parent=True)
         rotating = _FileHandler(
-            path, maxBytes=file.max_bytes, backupCount=file.backup_count, encoding=file.encoding
+            path,
+            maxBytes=file.max_bytes,
+            backupCount=file.backup_count,
+            encoding=file.encoding,
+            delay=True,  # no empty log file for runs that never log (e.g. --help)
         )
         rotating.setLevel(file.level)
         rotating.setFormatter(RedactingFormatter(file.format, file.datefmt, rules=rules))
@@ -321,7 +325,19 @@ def setup_logger(
             settings = load_logging_settings(config / LOGGING_CONFIG_FILE)
             rules = load_redaction_rules(config / PATTERNS_FILE)
             _install(current, settings, rules, project, key)
+        _route_loguru_if_imported(current)
     return logging.getLogger(name or DEFAULT_LOGGER_NAME)
+
+
+def _route_loguru_if_imported(current: LoggingState) -> None:
+    """Route loguru only once the script itself has imported it.
+
+    Importing loguru costs ~50 ms at every start-up; a script that uses loguru imports it
+    before it calls ``setup_logger``/``parse_args_and_load_config``, and both check again.
+    """
+    wanted = current.saved.get("route_loguru_wanted", False)
+    if wanted and "loguru" in sys.modules and "loguru_sink" not in current.saved:
+        route_loguru()
 
 
 def _install(
@@ -351,8 +367,7 @@ def _install(
         current.saved["capture_warnings"] = True
     if settings.capture_uncaught_exceptions:
         install_excepthook()
-    if settings.route_loguru:
-        route_loguru()
+    current.saved["route_loguru_wanted"] = settings.route_loguru
 
 
 def _set_logger_levels(current: LoggingState, levels: dict[str, str]) -> None:
@@ -379,6 +394,7 @@ def reset_logging() -> None:
         root.setLevel(current.saved.pop("root_level", root.level))
         for name, level in current.saved.pop("levels", {}).items():
             logging.getLogger(name).setLevel(level)
+        current.saved.pop("route_loguru_wanted", None)
         if current.saved.pop("capture_warnings", False):
             logging.captureWarnings(False)
         restore_excepthooks()

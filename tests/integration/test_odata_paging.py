@@ -190,3 +190,23 @@ def test_a_non_collection_response_is_an_error_not_an_empty_list(
     txo_api_server.add_fault("/odata/Weird", status=200, body={"items": []})
     with pytest.raises(ODataPagingError, match="not an OData collection"):
         api.get_odata_entities(None, "Weird")
+
+
+def test_a_full_last_page_after_next_links_is_not_suspicious(
+    txo_api_server: LocalApiServer, api: MinimalRestAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    txo_api_server.add_entity_set("Customers", customers(250), page_size=50)
+    with caplog.at_level("WARNING"):
+        rows = api.get_odata_entities(None, "Customers", page_size=50)
+    assert len(rows) == 250
+    assert "without a nextLink" not in caplog.text
+
+
+def test_a_full_first_page_without_next_link_warns_about_skip_paging(
+    txo_api_server: LocalApiServer, api: MinimalRestAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    txo_api_server.add_entity_set("Customers", customers(250), page_size=50, next_link="none")
+    with caplog.at_level("WARNING"):
+        rows = api.get_odata_entities(None, "Customers", page_size=50)
+    assert len(rows) == 50
+    assert "skip_paging=True" in caplog.text

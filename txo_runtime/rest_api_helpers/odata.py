@@ -234,7 +234,7 @@ def _next_url(
         state.window_rows = 0
         result: str = skip_url(state.rows)
         return result
-    if full and not state.skip_paging:
+    if full and not state.skip_paging and state.pages == 1:  # later pages came by nextLink
         logger.warning(
             "OData %s: a full page of %d rows came without a nextLink; if the server does not "
             "send nextLinks, read with skip_paging=True",
