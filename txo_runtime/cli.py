@@ -148,7 +148,12 @@ def _print_migration(report: MigrationReport) -> None:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from txo_runtime.migrate import migrate_project
 
-    report = migrate_project(Path(args.path), dry_run=args.dry_run, allow_dirty=args.allow_dirty)
+    report = migrate_project(
+        Path(args.path),
+        dry_run=args.dry_run,
+        allow_dirty=args.allow_dirty,
+        template_src=args.template_src,
+    )
     _print_migration(report)
     return EXIT_PROBLEMS if report.conflicts else EXIT_OK
 
@@ -251,6 +256,13 @@ def _add_migrate(commands: Any) -> None:
     )
     parser.add_argument(
         "--allow-dirty", action="store_true", help="run even with uncommitted git changes"
+    )
+    parser.add_argument(
+        "--template-src",
+        metavar="URL",
+        default=None,
+        help="txo template git URL or path, written to the answers file of a project that "
+        "has none (so a later `copier update` works)",
     )
 
 

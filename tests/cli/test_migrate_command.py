@@ -53,6 +53,14 @@ def test_migrate_writes_the_files_and_names_the_report(tmp_path: Path) -> None:
     json.loads((root / "config" / "acme-test-config.json").read_text())
 
 
+def test_template_src_is_recorded_for_an_adopted_project(tmp_path: Path) -> None:
+    root = _v21_project(tmp_path)
+    result = run_txo("migrate", str(root), "--template-src", "https://git.example.com/txo.git")
+    assert result.returncode == 0, result.stderr
+    answers = (root / ".copier-answers.yml").read_text()
+    assert "_src_path: https://git.example.com/txo.git" in answers
+
+
 def test_conflicts_exit_1_and_are_listed(tmp_path: Path) -> None:
     script = V21_SCRIPT + "<<<<<<< before updating\nx = 1\n=======\nx = 2\n>>>>>>> after updating\n"
     root = _v21_project(tmp_path, script=script)

@@ -1,4 +1,8 @@
-"""``python -m txo_runtime.migrate PATH [--dry-run] [--allow-dirty]`` (same as ``txo migrate``).
+"""``python -m txo_runtime.migrate PATH [--dry-run] [--allow-dirty] [--template-src URL]``.
+
+Same as ``txo migrate``. ``--template-src`` matters for a project without
+``.copier-answers.yml`` (a clone): it becomes ``_src_path`` of the adopted answers file, so a
+later ``copier update`` knows where the template lives.
 
 Exit codes: 0 migrated or nothing to do, 1 unresolved conflicts, 2 refused (HelpfulError).
 """
@@ -24,7 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("path", nargs="?", default=".", help="project root (default: .)")
     parser.add_argument("--dry-run", action="store_true", help="show the report, change nothing")
     parser.add_argument("--allow-dirty", action="store_true", help="run on uncommitted changes")
-    parser.add_argument("--template-src", help="template URL for the adopted answers file")
+    parser.add_argument(
+        "--template-src",
+        metavar="URL",
+        help="txo template git URL or path, written to the answers file of a project that "
+        "has none (so `copier update` works later)",
+    )
     args = parser.parse_args(argv)
     try:
         report = migrate_project(

@@ -15,6 +15,7 @@ ANSWERS_FILE = ".copier-answers.yml"
 ADOPTED_VERSION = "v3.0.0"
 _CONFIG_NAME = re.compile(r"^(?P<org>[a-z][a-z0-9-]*)-(?P<env>[a-z][a-z0-9_]*)-config\.json$")
 _ENV_ORDER = ["dev", "test", "qa", "staging", "uat", "prod"]
+STARTERS = {"use_odata": "src/fetch_customers.py", "use_soap": "src/call_soap_service.py"}
 _HEADER = "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n"
 
 
@@ -40,10 +41,22 @@ def slugify(text: str) -> str:
 
 
 def project_name(root: Path, pyproject_text: str | None) -> str:
+    """pyproject's name, else the README's title (v2.1 projects have no pyproject), else the
+    folder: the v3.0 template renders it into README.md, so a wrong guess there would make
+    every later template change to that line look like a user edit."""
     if pyproject_text:
         match = re.search(r'^\s*name\s*=\s*["\']([^"\']+)["\']', pyproject_text, re.MULTILINE)
         if match:
             return match[1]
+    readme = root / "README.md"
+    if readme.is_file():
+        title = re.search(
+            r"^#[ \t]+(\S.*?)\s*$",
+            readme.read_text(encoding="utf-8", errors="replace"),
+            re.MULTILINE,
+        )
+        if title:
+            return title[1]
     return root.name
 
 
@@ -55,7 +68,11 @@ def infer_answers(
     sources: list[str],
     template_src: str | None,
 ) -> tuple[dict[str, Any], list[str]]:
-    """Answers for the adopted project, plus follow-ups about guesses a person should check."""
+    """Answers for the adopted project, plus follow-ups about guesses a person should check.
+
+    ``sources`` (the scripts' text) is not needed any more: the starter questions are answered
+    from the starter files themselves (see below); the parameter stays for callers.
+    """
     follow_ups = []
     orgs, envs = org_and_envs(config_names)
     name = project_name(root, pyproject_text)
@@ -71,9 +88,11 @@ def infer_answers(
     if len(orgs) != 1:
         follow_ups.append(f"org_id guessed as {orgs[:1]} from config file names {orgs}: check it")
     answers["environments"] = ",".join(envs) if envs else "test,prod"
-    joined = "\n".join(sources)
-    answers["use_odata"] = "get_odata_entities" in joined or "odata" in joined.lower()
-    answers["use_soap"] = "soap_api_helpers" in joined or (root / "wsdl").is_dir()
+    # The questions ask whether to include a starter script. Answering "yes" for a project
+    # without it would make the next `copier update` add the starter and its test (they are
+    # `_skip_if_exists`) but not tests/conftest.py, which copier counts as deleted by the user.
+    for question, starter in STARTERS.items():
+        answers[question] = (root / starter).is_file()
     return answers, follow_ups
 
 
