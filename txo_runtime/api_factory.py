@@ -2,8 +2,9 @@
 
 Every setting is read hard-fail (``config["script-behavior"]["rate-limiting"]``): a config
 without a required section raises :class:`ConfigurationError` naming the key path and the
-file, never a silent default (seed 004). Nothing is cached in module globals: caching lives
-in an :class:`ApiFactory` or :class:`ApiManager` instance that the script owns.
+file, never a silent default (seed 004); the settings are read in the private
+``_api_settings`` module. Nothing is cached in module globals: caching lives in an
+:class:`ApiFactory` or :class:`ApiManager` instance that the script owns.
 
 ``ApiManager`` is the recommended form: it shares one rate limiter and one circuit breaker
 per API origin between all clients it hands out (so REST and SOAP calls to one service
@@ -15,19 +16,24 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from txo_runtime.api_common import CircuitBreaker, RateLimiter, RetryPolicy
-from txo_runtime.exceptions import ConfigurationError, HelpfulError
+# `X as X` re-exports: importable from this module before the settings moved out.
+from txo_runtime._api_settings import BEHAVIOR as BEHAVIOR
+from txo_runtime._api_settings import CONFIG_EXAMPLE as CONFIG_EXAMPLE
+from txo_runtime._api_settings import REQUIRED_KEYS as REQUIRED_KEYS
+from txo_runtime._api_settings import ApiSettings, config_source, load_settings, require
+from txo_runtime._closing import Closing
+from txo_runtime.api_common import CircuitBreaker, RateLimiter
+from txo_runtime.api_common import RetryPolicy as RetryPolicy
+from txo_runtime.exceptions import ConfigurationError as ConfigurationError
+from txo_runtime.exceptions import HelpfulError
 from txo_runtime.path_helpers import Dir, get_path
 from txo_runtime.rest_api_helpers import MinimalRestAPI, SessionManager
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from txo_runtime.soap_api_helpers import SoapAPI
 
 __all__ = [
@@ -41,146 +47,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_POOL_SIZE = 10
-BEHAVIOR = "script-behavior"
-CONFIG_EXAMPLE = """"script-behavior": {
-  "rate-limiting": {"enabled": true, "calls-per-second": 10, "burst-size": 1},
-  "circuit-breaker": {"enabled": true, "failure-threshold": 5, "timeout-seconds": 60},
-  "retry-strategy": {"max-retries": 3, "backoff-factor": 2.0},
-  "jitter": {"min-factor": 0.8, "max-factor": 1.2},
-  "api-timeouts": {"rest-timeout-seconds": 60, "soap-timeout-seconds": 120,
-                   "wsdl-timeout-seconds": 60, "async-max-wait": 300, "async-poll-interval": 5}
-}"""
-# Every key this module reads, checked up front so the first miss is reported by path.
-REQUIRED_KEYS: tuple[tuple[str, ...], ...] = tuple(
-    (BEHAVIOR, section, key)
-    for section, keys in (
-        ("rate-limiting", ("enabled", "calls-per-second", "burst-size")),
-        ("circuit-breaker", ("enabled", "failure-threshold", "timeout-seconds")),
-        ("retry-strategy", ("max-retries", "backoff-factor")),
-        ("jitter", ("min-factor", "max-factor")),
-        (
-            "api-timeouts",
-            (
-                "rest-timeout-seconds",
-                "soap-timeout-seconds",
-                "wsdl-timeout-seconds",
-                "async-max-wait",
-                "async-poll-interval",
-            ),
-        ),
-    )
-    for key in keys
-)
-
-
-def _source(config: Mapping[str, Any]) -> str | None:
-    return getattr(config, "source_file", None)
-
-
-def require(config: Mapping[str, Any], *path: str) -> Any:
-    """``config[a][b]...``; a miss raises ConfigurationError with the key path and file.
-
-    A :class:`~txo_runtime.config_loader.ConfigDict` already raises a precise
-    ``MissingConfigKeyError``; this adds the same for plain dicts (tests, notebooks).
-    """
-    node: Any = config
-    for depth, key in enumerate(path):
-        try:
-            node = node[key]
-        except ConfigurationError:
-            raise
-        except (KeyError, TypeError, IndexError):
-            key_path = ".".join(path[: depth + 1])
-            where = _source(config) or "the config"
-            raise ConfigurationError(
-                f"Required configuration '{key_path}' is missing in {where}",
-                config_file=_source(config),
-                key_path=key_path,
-                how_to_fix=f"Add '{key_path}' to {where} and declare it in "
-                "schemas/org-env-config-schema.json",
-                example=CONFIG_EXAMPLE,
-            ) from None
-    return node
-
-
-def _invalid(config: Mapping[str, Any], key_path: str, exc: Exception) -> ConfigurationError:
-    where = _source(config) or "the config"
-    return ConfigurationError(
-        f"Invalid value in '{key_path}' of {where}: {exc}",
-        config_file=_source(config),
-        key_path=key_path,
-        how_to_fix=f"Correct '{key_path}' in {where}",
-        example=CONFIG_EXAMPLE,
-    )
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    """The resilience and timeout settings of one config, read and checked once."""
-
-    rate_limit: tuple[float, int] | None  # (calls per second, burst) when enabled
-    circuit_breaker: tuple[int, float] | None  # (failure threshold, open seconds) when enabled
-    retry_policy: RetryPolicy
-    rest_timeout: float
-    soap_timeout: float
-    wsdl_timeout: float
-    async_max_wait: float
-    async_poll_interval: float
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> ApiSettings:
-        for path in REQUIRED_KEYS:
-            require(config, *path)
-        behavior = config[BEHAVIOR]
-        limit, breaker, timeouts = (
-            behavior["rate-limiting"],
-            behavior["circuit-breaker"],
-            behavior["api-timeouts"],
-        )
-        try:
-            policy = RetryPolicy.from_config(behavior)
-        except (TypeError, ValueError) as exc:
-            section = "jitter" if "jitter" in str(exc) else "retry-strategy"
-            raise _invalid(config, f"{BEHAVIOR}.{section}", exc) from None
-        return cls(
-            rate_limit=(float(limit["calls-per-second"]), int(limit["burst-size"]))
-            if limit["enabled"]
-            else None,
-            circuit_breaker=(int(breaker["failure-threshold"]), float(breaker["timeout-seconds"]))
-            if breaker["enabled"]
-            else None,
-            retry_policy=policy,
-            rest_timeout=float(timeouts["rest-timeout-seconds"]),
-            soap_timeout=float(timeouts["soap-timeout-seconds"]),
-            wsdl_timeout=float(timeouts["wsdl-timeout-seconds"]),
-            async_max_wait=float(timeouts["async-max-wait"]),
-            async_poll_interval=float(timeouts["async-poll-interval"]),
-        )
-
-    def new_rate_limiter(self) -> RateLimiter | None:
-        if self.rate_limit is None:
-            return None
-        calls_per_second, burst = self.rate_limit
-        return RateLimiter(calls_per_second, burst_size=burst)
-
-    def new_circuit_breaker(self) -> CircuitBreaker | None:
-        if self.circuit_breaker is None:
-            return None
-        threshold, seconds = self.circuit_breaker
-        return CircuitBreaker(failure_threshold=threshold, timeout_seconds=seconds)
-
-
-def _settings(config: Mapping[str, Any]) -> ApiSettings:
-    settings = ApiSettings.from_config(config)
-    try:  # construct once so a bad value is reported against the config, not deep inside
-        settings.new_rate_limiter()
-    except (TypeError, ValueError) as exc:
-        raise _invalid(config, f"{BEHAVIOR}.rate-limiting", exc) from None
-    try:
-        settings.new_circuit_breaker()
-    except (TypeError, ValueError) as exc:
-        raise _invalid(config, f"{BEHAVIOR}.circuit-breaker", exc) from None
-    return settings
 
 
 def _token(config: Mapping[str, Any]) -> str:
@@ -264,7 +130,7 @@ def create_rest_api(config: Mapping[str, Any], require_auth: bool = True) -> Min
     With ``require_auth`` the bearer token is ``config["_token"]`` (the script runner injects
     it when the script asked for ``require_token=True``). The caller closes it (``with``).
     """
-    settings = _settings(config)
+    settings = load_settings(config)
     limits = (settings.new_rate_limiter(), settings.new_circuit_breaker())
     return _build_rest(
         config, settings, require_auth=require_auth, limits=limits, session_manager=None
@@ -277,7 +143,7 @@ def create_soap_api(config: Mapping[str, Any], wsdl: str, **options: Any) -> Soa
     ``options`` go to :class:`~txo_runtime.soap_api_helpers.SoapAPI` (``idempotent``,
     ``history``, ``secrets``, ``wsse``, ``cache``, ``plugins`` ...).
     """
-    settings = _settings(config)
+    settings = load_settings(config)
     limits = (settings.new_rate_limiter(), settings.new_circuit_breaker())
     return _build_soap(settings, wsdl, limits, options)
 
@@ -336,7 +202,7 @@ def _close_all(apis: list[Any]) -> None:
             logger.warning("Closing %r failed", api, exc_info=True)
 
 
-class ApiManager:
+class ApiManager(Closing):
     """Context manager handing out REST and SOAP clients for one config.
 
     Clients are cached (``get_rest_api()`` twice returns the same object); all clients of
@@ -347,7 +213,7 @@ class ApiManager:
 
     def __init__(self, config: Mapping[str, Any], *, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self.config = config
-        self.settings = _settings(config)  # fail now, before any work, on a bad config
+        self.settings = load_settings(config)  # fail now, before any work, on a bad config
         self.session_manager = SessionManager(pool_size=pool_size)
         self._apis: dict[tuple[Any, ...], Any] = {}
         self._uncached: list[Any] = []
@@ -419,16 +285,6 @@ class ApiManager:
         _close_all(apis)
         self.session_manager.close()
 
-    def __enter__(self) -> ApiManager:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def __repr__(self) -> str:
-        return f"ApiManager(config={_source(self.config) or 'dict'}, clients={self.open_clients})"
+        source = config_source(self.config) or "dict"
+        return f"ApiManager(config={source}, clients={self.open_clients})"

@@ -22,13 +22,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+from txo_runtime._closing import Closing
 from txo_runtime.api_common import RateLimiter
 from txo_runtime.exceptions import ApiOperationError, ErrorContext
-
-if TYPE_CHECKING:
-    from types import TracebackType
 
 __all__ = [
     "BatchFailureError",
@@ -150,20 +148,17 @@ class ProcessingResult(Generic[T, R]):
         return self.elapsed
 
 
-class _NoProgress:
+class _NoProgress(Closing):
     """Stand-in when no bar is wanted, so the run loop has one code path."""
 
-    def __enter__(self) -> _NoProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
         return None
 
     def advance(self) -> None:
         return None
 
 
-class _RichProgress:
+class _RichProgress(Closing):
     """A rich progress bar on stderr; rich is imported only when a bar is shown."""
 
     def __init__(self, total: int, description: str) -> None:
@@ -175,14 +170,9 @@ class _RichProgress:
 
     def __enter__(self) -> _RichProgress:
         self._progress.start()
-        return self
+        return super().__enter__()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self._progress.stop()  # joins rich's refresh thread
 
     def advance(self) -> None:

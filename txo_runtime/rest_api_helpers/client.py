@@ -7,11 +7,11 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import requests
 
+from txo_runtime._closing import Closing
 from txo_runtime.api_common import CircuitBreaker, RateLimiter, RetryPolicy
 from txo_runtime.exceptions import ApiOperationError, CircuitBreakerOpenError
 from txo_runtime.rest_api_helpers._errors import error_for_exception, error_for_status
@@ -49,7 +49,7 @@ class RestOperationResult:
         return 200 <= self.status_code < 300
 
 
-class MinimalRestAPI(ODataMixin):
+class MinimalRestAPI(ODataMixin, Closing):
     """A REST/OData client for one API; thread-safe, share it between worker threads.
 
     One call = attempts of (limiter -> breaker -> send) wrapped by a tenacity loop built
@@ -151,17 +151,6 @@ class MinimalRestAPI(ODataMixin):
         """Close the sessions this client created (a shared manager is left open)."""
         if self._owns_sessions:
             self.session_manager.close()
-
-    def __enter__(self) -> MinimalRestAPI:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         token = "None" if self._token is None else "'***'"

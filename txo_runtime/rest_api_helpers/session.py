@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from types import TracebackType
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+
+from txo_runtime._closing import Closing
 
 __all__ = ["DEFAULT_MAX_SESSIONS", "DEFAULT_POOL_SIZE", "SessionManager", "origin_of"]
 
@@ -33,7 +34,7 @@ def origin_of(url: str) -> Origin:
     return scheme, parts.hostname.lower(), parts.port or _DEFAULT_PORTS[scheme]
 
 
-class SessionManager:
+class SessionManager(Closing):
     """One ``requests.Session`` per origin, at most ``max_sessions``, least recently used
     evicted and closed.
 
@@ -94,17 +95,6 @@ class SessionManager:
             self._closed = True
         for session in sessions:
             session.close()
-
-    def __enter__(self) -> SessionManager:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"SessionManager(max_sessions={self.max_sessions}, pool_size={self.pool_size})"

@@ -6,10 +6,11 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import requests
 
+from txo_runtime._closing import Closing
 from txo_runtime.api_common import CircuitBreaker, RateLimiter, RetryPolicy
 from txo_runtime.exceptions import (
     ApiError,
@@ -21,9 +22,6 @@ from txo_runtime.logger import register_secret
 from txo_runtime.soap_api_helpers._errors import translate_zeep_error
 from txo_runtime.soap_api_helpers._masking import MaskedObserver, SecretRegistrar
 from txo_runtime.soap_api_helpers._transport import Resilience, build_transport
-
-if TYPE_CHECKING:
-    from types import TracebackType
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +79,7 @@ def _wsdl_load_error(exc: Exception, wsdl: str, timeout: float) -> ApiError:
     )
 
 
-class SoapAPI:
+class SoapAPI(Closing):
     """A SOAP client over zeep.
 
     Each operation POST goes rate limiter -> circuit breaker -> send, retried per
@@ -187,17 +185,6 @@ class SoapAPI:
         """Close the HTTP session (when this client created it)."""
         if self._owns_session:
             self.session.close()
-
-    def __enter__(self) -> SoapAPI:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return (
