@@ -137,7 +137,7 @@ class OAuthManager:
             logger.warning("OAuth token not obtained (%s); using 'az-token' from secrets", reason)
             return token
         raise ApiAuthenticationError(
-            f"Failed to acquire authentication token: {reason}",
+            f"Failed to acquire an authentication token ({reason})",
             how_to_fix=_FIX,
             example=_EXAMPLE,
         )
