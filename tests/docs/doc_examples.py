@@ -45,9 +45,7 @@ def _block(lines: list[str], start: int, page: str) -> tuple[str, int]:
     if not match or not info or info[0] != "python":
         raise MarkerError(f"{page}:{start + 1}: {MARKER} must be followed by a ```python fence")
     fence, indent = match.group("fence"), match.group("indent")
-    end = start + 1
-    while end < len(lines) and lines[end].strip() != fence:
-        end += 1
+    end = _fence_end(lines, start, fence)
     if end == len(lines):
         raise MarkerError(f"{page}:{start + 1}: unclosed fence")
     body = [
@@ -73,11 +71,42 @@ def examples_in(text: str, page: str) -> list[Example]:
     return found
 
 
-def all_examples(docs: Path = DOCS) -> list[Example]:
+def _fence_end(lines: list[str], start: int, fence: str) -> int:
+    end = start + 1
+    while end < len(lines) and lines[end].strip() != fence:
+        end += 1
+    return end
+
+
+def python_blocks_in(text: str, page: str) -> list[Example]:
+    """Every fenced ``python`` block of a page, marked runnable or not."""
+    lines = text.splitlines()
+    found, index = [], 0
+    while index < len(lines):
+        match = _FENCE.match(lines[index])
+        if not match:
+            index += 1
+            continue
+        info = match.group("info").split()
+        if info and info[0] == "python":
+            opening = index
+            code, index = _block(lines, opening, page)
+            found.append(Example(page, opening + 1, code))
+        else:  # skip other fences whole: their content is not markdown
+            index = _fence_end(lines, index, match.group("fence")) + 1
+    return found
+
+
+def _pages(docs: Path) -> list[tuple[str, str]]:
     return [
-        example
+        (path.relative_to(docs).as_posix(), path.read_text(encoding="utf-8"))
         for path in sorted(docs.rglob("*.md"))
-        for example in examples_in(
-            path.read_text(encoding="utf-8"), path.relative_to(docs).as_posix()
-        )
     ]
+
+
+def all_python_blocks(docs: Path = DOCS) -> list[Example]:
+    return [block for page, text in _pages(docs) for block in python_blocks_in(text, page)]
+
+
+def all_examples(docs: Path = DOCS) -> list[Example]:
+    return [example for page, text in _pages(docs) for example in examples_in(text, page)]
