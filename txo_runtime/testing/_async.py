@@ -13,7 +13,10 @@ LOCATION_MODES = ("relative", "absolute")
 
 @dataclass
 class AsyncOperation:
-    """A route that answers 202 and a status monitor that finishes after ``polls`` polls.
+    """A route that answers 202 and a status monitor that is still running for ``polls`` polls.
+
+    Poll number ``polls + 1`` gets the final answer (so ``polls=2`` means three GETs of the
+    monitor in all).
 
     ``polls=None`` never finishes; ``final_status=303`` redirects to ``.../result``;
     ``fail_status`` (e.g. 500) makes the final poll fail instead.
