@@ -222,7 +222,11 @@ BENIGN_LINES: list[tuple[str, str]] = [
     ),
     ("cap-relative-skiptoken", "next: Customers?%24skiptoken=100 (page 2)"),
     ("scheme-word-then-key", "token_type=Bearer password_policy=strict"),
-    ("token-request-wording", "Failed to acquire an authentication token (token request to https://login.example.com failed)"),
+    (
+        "token-request-wording",
+        "Failed to acquire an authentication token (token request to https://login.example.com"
+        " failed)",
+    ),
     ("cap-skiptoken-top", "SAP CAP page: Customers?$skiptoken=2500&$top=100"),
     ("git-sha", "Deployed commit 3f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39 to test"),
     ("guid", 'Customer 6f1c2b9e-4d3a-4e5f-8a7b-1c2d3e4f5a6b updated (etag W/"42")'),
