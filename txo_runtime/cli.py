@@ -261,8 +261,8 @@ def _add_migrate(commands: Any) -> None:
         "--template-src",
         metavar="URL",
         default=None,
-        help="txo template git URL or path, written to the answers file of a project that "
-        "has none (so a later `copier update` works)",
+        help="txo template git URL or path: a project without an answers file gets the "
+        "template's v3.0.0 files it lacks and an answers file (so `copier update` works later)",
     )
 
 

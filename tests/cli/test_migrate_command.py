@@ -54,11 +54,12 @@ def test_migrate_writes_the_files_and_names_the_report(tmp_path: Path) -> None:
 
 
 def test_template_src_is_recorded_for_an_adopted_project(tmp_path: Path) -> None:
-    root = _v21_project(tmp_path)
-    result = run_txo("migrate", str(root), "--template-src", "https://git.example.com/txo.git")
+    root = _v21_project(tmp_path / "project")
+    template = tmp_path / "templates" / "txo"  # unreachable on purpose: answers are inferred
+    result = run_txo("migrate", str(root), "--template-src", str(template))
     assert result.returncode == 0, result.stderr
     answers = (root / ".copier-answers.yml").read_text()
-    assert "_src_path: https://git.example.com/txo.git" in answers
+    assert f"_src_path: {template}" in answers
 
 
 def test_conflicts_exit_1_and_are_listed(tmp_path: Path) -> None:

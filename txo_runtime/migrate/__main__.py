@@ -1,8 +1,9 @@
 """``python -m txo_runtime.migrate PATH [--dry-run] [--allow-dirty] [--template-src URL]``.
 
 Same as ``txo migrate``. ``--template-src`` matters for a project without
-``.copier-answers.yml`` (a clone): it becomes ``_src_path`` of the adopted answers file, so a
-later ``copier update`` knows where the template lives.
+``.copier-answers.yml`` (a clone): the template is rendered at v3.0.0, the files the clone
+lacks are added and the rendered answers file (with ``_src_path``) is written, so a later
+``copier update`` knows where the template lives and brings changes to every file.
 
 Exit codes: 0 migrated or nothing to do, 1 unresolved conflicts, 2 refused (HelpfulError).
 """
@@ -31,8 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--template-src",
         metavar="URL",
-        help="txo template git URL or path, written to the answers file of a project that "
-        "has none (so `copier update` works later)",
+        help="txo template git URL or path: a project without an answers file gets the "
+        "template's v3.0.0 files it lacks and an answers file (so `copier update` works)",
     )
     args = parser.parse_args(argv)
     try:

@@ -35,6 +35,12 @@ def org_and_envs(config_names: list[str]) -> tuple[list[str], list[str]]:
     return [org for org, _ in orgs.most_common()], sorted(envs, key=env_key)
 
 
+def is_environment_config(relpath: str) -> bool:
+    """``config/{org}-{env}-config.json``: the user's data, never taken from a template render."""
+    folder, _, name = relpath.rpartition("/")
+    return folder == "config" and name != "logging-config.json" and bool(_CONFIG_NAME.match(name))
+
+
 def slugify(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug if slug and slug[0].isalpha() else f"project-{slug}".strip("-")

@@ -21,7 +21,13 @@ from typing import Any
 from txo_runtime.exceptions import HelpfulError
 from txo_runtime.migrate import _git
 from txo_runtime.migrate._tree import ProjectTree
-from txo_runtime.migrate.answers import ANSWERS_FILE, answers_text, infer_answers
+from txo_runtime.migrate.adopt import RenderFailed, plan_template_files, render_template
+from txo_runtime.migrate.answers import (
+    ADOPTED_VERSION,
+    ANSWERS_FILE,
+    answers_text,
+    infer_answers,
+)
 from txo_runtime.migrate.code_rewrite import rewrite_source
 from txo_runtime.migrate.config import Outcome, dumps, loads, migrate_config
 from txo_runtime.migrate.logging_files import migrate_logging
@@ -319,11 +325,33 @@ def _plan_answers(tree: ProjectTree, report: MigrationReport, template_src: str 
         sources=sources,
         template_src=template_src,
     )
-    tree.write(ANSWERS_FILE, answers_text(answers))
+    text = _adopt_template_files(tree, report, template_src, answers) if template_src else None
+    tree.write(ANSWERS_FILE, text or answers_text(answers))
     shown = ", ".join(f"{k}={v}" for k, v in answers.items() if not k.startswith("_src"))
     report.add(ANSWERS_FILE, "adopted", f"answers inferred for later `copier update`: {shown}")
     for item in follow_ups:
         report.follow_up(ANSWERS_FILE, 0, item)
+
+
+def _adopt_template_files(
+    tree: ProjectTree, report: MigrationReport, template_src: str, answers: dict[str, Any]
+) -> str | None:
+    """Render the template at the adopted version, plan the files the project lacks, and
+    return the rendered answers file; None (today's inferred file) if it cannot render."""
+    try:
+        rendered = render_template(template_src, ADOPTED_VERSION, answers)
+    except RenderFailed as failed:
+        report.follow_up(
+            ANSWERS_FILE,
+            0,
+            f"could not render the template at {ADOPTED_VERSION} ({failed.reason}), so the "
+            "template files this project lacks were not added and `copier update` will treat "
+            "them as deleted: make the template reachable, delete this file, commit, and run "
+            "`txo migrate --template-src` again",
+        )
+        return None
+    plan_template_files(tree, report, rendered, ADOPTED_VERSION)
+    return rendered.get(ANSWERS_FILE)
 
 
 def _plan_requirements(tree: ProjectTree, report: MigrationReport) -> None:
