@@ -511,6 +511,7 @@ def test_cli_prints_one_json_line_serves_the_demo_and_stops_on_sigterm():
                 process.kill()
     assert info["client_id"] == "demo-client"
     assert info["odata_url"] == f"{info['url']}/odata"
+    assert info["soap_wsdl_url"] == f"{info['url']}/soap/CustomerService?wsdl"
     assert len(page["value"]) == 50 and page["@odata.nextLink"] == "Customers?$skiptoken=50"
 
 

@@ -1,6 +1,6 @@
 """A local, threaded HTTP API server for tests, the demo and generated projects.
 
-It speaks just enough OData v4, OAuth client credentials and JSON REST to exercise
+It speaks just enough OData v4, OAuth client credentials, JSON REST and SOAP 1.1 to exercise
 ``txo_runtime``'s HTTP client against a real socket, and scripts faults per route (429,
 503, connection resets, slow or silent responses, 202 polling, failing pages). Only the
 standard library is used so that it starts in milliseconds and adds no dependency.
@@ -20,6 +20,8 @@ _EXPORTS: dict[str, str] = {
     "Fault": "_faults",
     "LocalApiServer": "server",
     "RecordedRequest": "_records",
+    "SoapFault": "_soap",
+    "SoapOperation": "_soap",
     "demo_customers": "_demo",
 }
 

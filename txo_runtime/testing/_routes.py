@@ -27,6 +27,7 @@ from txo_runtime.testing._odata import (
 )
 from txo_runtime.testing._records import RecordedRequest, Response
 from txo_runtime.testing._rest import Collections
+from txo_runtime.testing._soap import SoapService
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class Router:
     _entities: dict[str, EntitySet]
     _tokens: TokenStore
     _collections: Collections
+    _soap_services: dict[str, SoapService]
     _operations: Operations
     _faults: list[Fault]
     _page_failures: list[PageFailure]
@@ -100,6 +102,8 @@ class Router:
             parts = [p for p in path[len("/api/") :].split("/") if p]
             with self._lock:
                 return self._collections.handle(request.method, parts, request.body, base)
+        if path.startswith("/soap/"):
+            return self._soap(request, base)
         if path in ("/", "/health"):
             return Response.json(200, {"status": "ok"})
         return Response.error(404, f"No route for {request.method} {path}")
@@ -112,6 +116,14 @@ class Router:
             return self._tokens.issue(
                 form, request.headers.get("Authorization", ""), self.token_lifetime
             )
+
+    def _soap(self, request: RecordedRequest, base: str) -> Response:
+        with self._lock:
+            service = self._soap_services.get(request.path[len("/soap/") :])
+        if service is None:
+            return Response.error(404, f"No SOAP service at {request.path}")
+        # The handler runs outside the lock: it is test code and may take its time.
+        return service.handle(request.method, request.body, f"{base}{request.path}")
 
     def _odata(self, request: RecordedRequest, base: str) -> Response:
         if request.path in ("/odata", "/odata/"):

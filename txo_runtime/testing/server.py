@@ -1,11 +1,12 @@
-"""``LocalApiServer``: OData v4, OAuth client credentials, REST CRUD, 202 polling and faults.
+"""``LocalApiServer``: OData v4, OAuth client credentials, REST CRUD, SOAP, 202 polling, faults.
 
 Run it for the demo or a generated project::
 
     python -m txo_runtime.testing.server --port 8080 --demo
 
-It prints one JSON line (``url``, ``client_id``, ``client_secret``, ``odata_url``) and serves
-until SIGTERM/SIGINT. In tests use the ``txo_api_server`` pytest fixture or::
+It prints one JSON line (``url``, ``client_id``, ``client_secret``, ``odata_url``,
+``token_url``; with ``--demo`` also ``soap_wsdl_url``) and serves until SIGTERM/SIGINT.
+In tests use the ``txo_api_server`` pytest fixture or::
 
     with LocalApiServer() as server:
         server.add_entity_set("Customers", rows, page_size=100)
@@ -30,8 +31,16 @@ from txo_runtime.testing._odata import EntitySet
 from txo_runtime.testing._records import RecordedRequest
 from txo_runtime.testing._rest import Collections
 from txo_runtime.testing._routes import Router
+from txo_runtime.testing._soap import Handler, SoapFault, SoapOperation, SoapService
 
-__all__ = ["AsyncOperation", "LocalApiServer", "RecordedRequest", "main"]
+__all__ = [
+    "AsyncOperation",
+    "LocalApiServer",
+    "RecordedRequest",
+    "SoapFault",
+    "SoapOperation",
+    "main",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +80,7 @@ class LocalApiServer(Router):
         self._entities: dict[str, EntitySet] = {}
         self._tokens = TokenStore(clock)
         self._collections = Collections()
+        self._soap_services: dict[str, SoapService] = {}
         self._operations = Operations()
         self._faults: list[Fault] = []
         self._page_failures: list[PageFailure] = []
@@ -144,6 +154,14 @@ class LocalApiServer(Router):
     def token_url(self) -> str:
         return f"{self.url}/oauth2/token"
 
+    def soap_url(self, service: str) -> str:
+        """Where ``service`` (see :meth:`add_soap_service`) answers POSTed envelopes."""
+        return f"{self.url}/soap/{service}"
+
+    def wsdl_url(self, service: str) -> str:
+        """The WSDL of ``service``: what ``create_soap_api(config, wsdl)`` needs."""
+        return f"{self.soap_url(service)}?wsdl"
+
     # -- configuration ------------------------------------------------------------------
     def add_entity_set(
         self,
@@ -196,6 +214,22 @@ class LocalApiServer(Router):
         """A copy of the rows of ``/api/{name}`` (to assert what a client wrote)."""
         with self._lock:
             return self._collections.rows(name)
+
+    def add_soap_service(
+        self, name: str, operations: Mapping[str, SoapOperation | Handler]
+    ) -> None:
+        """Serve a SOAP 1.1 document/literal service at ``/soap/{name}`` (WSDL on GET).
+
+        ``operations`` maps operation names to a :class:`SoapOperation` or just a handler
+        (no parameters, items are strings). A handler gets the parameters sent, converted to
+        their declared types, and returns an item or a list of items; raising
+        :class:`SoapFault` answers that fault, any other exception a ``soap:Server`` fault.
+        Faults (``add_fault``) and the request log work as for any path: give
+        ``method="POST"`` to a fault so that loading the WSDL (a GET) is not hit.
+        """
+        service = SoapService.build(name, operations)
+        with self._lock:
+            self._soap_services[name] = service
 
     def add_fault(
         self,
@@ -347,18 +381,27 @@ def _parse_args(argv: list[str] | None) -> Any:
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="seed 250 Customers (page size 50), client demo-client, require a token",
+        help="seed 250 Customers (page size 50), client demo-client, require a token; "
+        "serve SOAP CustomerService.GetCustomers",
     )
     return parser.parse_args(argv)
 
 
 def build_demo_server(host: str = "127.0.0.1", port: int = 0) -> LocalApiServer:
-    """The demo server (not started): Customers x250, page size 50, OAuth required."""
-    from txo_runtime.testing._demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, demo_customers
+    """The demo server (not started): Customers x250, page size 50, OAuth required, and the
+    SOAP service ``CustomerService`` (``GetCustomers``) the template's SOAP starter calls."""
+    from txo_runtime.testing._demo import (
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        DEMO_SOAP_SERVICE,
+        demo_customers,
+        demo_soap_operations,
+    )
 
     server = LocalApiServer(host, port, require_auth=True)
     server.add_entity_set("Customers", demo_customers(250), page_size=50)
     server.add_client(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+    server.add_soap_service(DEMO_SOAP_SERVICE, demo_soap_operations())
     return server
 
 
@@ -370,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parse_args(argv)
     if args.demo:
-        from txo_runtime.testing._demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+        from txo_runtime.testing._demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SOAP_SERVICE
 
         server = build_demo_server(args.host, args.port)
         client_id, client_secret = DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
@@ -389,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
             "odata_url": server.odata_url,
             "token_url": server.token_url,
         }
+        if args.demo:
+            info["soap_wsdl_url"] = server.wsdl_url(DEMO_SOAP_SERVICE)
         print(json.dumps(info), flush=True)
         while not stop.wait(0.5):
             pass
