@@ -35,6 +35,16 @@ PRIVATE_KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
 
 # (id, line, secrets that must not appear)
 SECRET_LINES: list[tuple[str, str, list[str]]] = [
+    (
+        "shared-key-header",
+        "Authorization: SharedKey acmestorage:q9Lr2Vx8Tn4Kp7Wm1Zs5=",
+        ["acmestorage:q9Lr2Vx8Tn4Kp7Wm1Zs5="],
+    ),
+    (
+        "shared-key-in-http-client-send",
+        "send: b'PUT /c/blob HTTP/1.1\\r\\nAuthorization: SharedKey acct:Wq3Zr8Lk2Vn7Tx\\r\\n'",
+        ["Wq3Zr8Lk2Vn7Tx"],
+    ),
     ("bearer-jwt-header", f"Authorization: Bearer {JWT}", [JWT, JWT.split(".")[1]]),
     (
         "http-client-send-debug",
