@@ -311,6 +311,20 @@ def test_compute_wait_never_goes_below_retry_after_and_is_capped() -> None:
     assert policy.compute_wait(1, retry_after=1000, rng=lambda: 0.0) == 100
 
 
+@pytest.mark.parametrize("retry_after", [0.0, 0.3])
+def test_compute_wait_with_a_zero_or_tiny_retry_after_still_backs_off(retry_after: float) -> None:
+    policy = RetryPolicy(backoff_factor=2.0, jitter_min=0.8, jitter_max=1.2)
+    waits = [policy.compute_wait(n, retry_after=retry_after, rng=lambda: 0.5) for n in (1, 2, 3)]
+    assert waits == [2.0, 4.0, 8.0]  # the normal backoff: max(Retry-After, backoff)
+    assert policy.compute_wait(1, retry_after=retry_after, rng=lambda: 0.0) == pytest.approx(1.6)
+
+
+def test_compute_wait_takes_the_larger_of_retry_after_and_backoff() -> None:
+    policy = RetryPolicy(backoff_factor=2.0, jitter_min=0.8, jitter_max=1.2)
+    assert policy.compute_wait(3, retry_after=5, rng=lambda: 0.5) == 8.0  # backoff 8 > 5
+    assert policy.compute_wait(3, retry_after=9, rng=lambda: 0.0) == 9.0  # never below it
+
+
 @pytest.mark.parametrize(
     ("method", "status", "idempotent", "expected"),
     [

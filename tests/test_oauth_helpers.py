@@ -169,3 +169,35 @@ def test_get_client_credentials_token_is_deprecated(
     with pytest.warns(DeprecationWarning, match="OAuthManager"):
         token = get_client_credentials_token(make_config(server))
     assert token and server.tokens_issued == 1
+
+
+def test_token_endpoint_error_echoing_the_secret_is_redacted(server: LocalApiServer) -> None:
+    description = f"client_secret '{SECRET}' is invalid; password=hunter2hunter2"
+    body = {"error": "invalid_client", "error_description": description}
+    server.add_fault("/oauth2/token", status=401, body=body)
+    with pytest.raises(ApiAuthenticationError) as info:
+        OAuthManager().get_token(make_config(server))  # registers SECRET before the request
+    text = str(info.value)
+    assert "invalid_client" in text and "401" in text
+    assert SECRET not in text and "hunter2" not in text
+
+
+def test_force_refresh_skips_the_cache(server: LocalApiServer, registered: list[str]) -> None:
+    manager = OAuthManager()
+    first = manager.get_token(make_config(server))
+    second = manager.get_token(make_config(server), force_refresh=True)
+    assert first != second and server.tokens_issued == 2
+    assert manager.get_token(make_config(server)) == second
+
+
+def test_az_token_fallback_is_reused_for_a_while_instead_of_asking_on_every_call(
+    server: LocalApiServer, registered: list[str]
+) -> None:
+    clock = Clock()
+    manager = OAuthManager(clock=clock)
+    config = make_config(server, _client_secret="wrong-secret-value", _az_token="eyJfallback")
+    assert [manager.get_token(config) for _ in range(5)] == ["eyJfallback"] * 5
+    assert server.hits("/oauth2/token") == 1  # a provider asks on every API attempt
+    clock.now += 301 + 60
+    manager.get_token(config)
+    assert server.hits("/oauth2/token") == 2  # then the endpoint is tried again

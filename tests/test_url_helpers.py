@@ -149,3 +149,61 @@ def test_redact_url_strips_secret_query_values_and_passwords() -> None:
     assert "$skiptoken=5" in redacted
     assert "q=1" in redacted
     assert redact_url("https://h/x?q=1") == "https://h/x?q=1"
+
+
+def _packaged_redaction_keys() -> list[str]:
+    import json
+    from pathlib import Path
+
+    import txo_runtime
+
+    patterns = Path(txo_runtime.__file__).parent / "data" / "log-redaction-patterns.json"
+    return [str(key) for key in json.loads(patterns.read_text(encoding="utf-8"))["keys"]]
+
+
+def _spellings(key: str) -> list[str]:
+    words = key.split("_")
+    camel = words[0] + "".join(word.capitalize() for word in words[1:])
+    return sorted({key, key.replace("_", "-"), key.upper(), camel, f"x-{key.replace('_', '-')}"})
+
+
+SECRET_VALUE = "hunter2Hunter2value"
+
+
+@pytest.mark.parametrize(
+    "key", [s for k in _packaged_redaction_keys() for s in _spellings(k)] + ["x-api-key"]
+)
+def test_every_log_redaction_key_is_redacted_in_urls_and_in_logs(key: str) -> None:
+    from txo_runtime.logger import redact
+
+    url = f"https://h.example.com/x?{key}={SECRET_VALUE}&q=1"
+    assert SECRET_VALUE not in redact_url(url), "URL redaction missed it"
+    assert SECRET_VALUE not in redact(url), "log redaction missed it"
+    assert redact_url(url).endswith("&q=1")
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["subscription_key", "Ocp-Apim-Subscription-Key", "refresh_token", "client_assertion",
+     "X-API-Key", "auth", "key", "sap-password", "ClientSecret"],
+)  # fmt: skip
+def test_reviewer_reported_and_url_only_keys_are_redacted(key: str) -> None:
+    assert SECRET_VALUE not in redact_url(f"https://h/x?{key}={SECRET_VALUE}")
+
+
+def test_client_assertion_jwt_is_redacted_by_both_layers() -> None:
+    from txo_runtime.logger import redact
+
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0eG8ifQ.c2lnbmF0dXJl"
+    url = f"https://login.example.com/token?client_assertion={jwt}"
+    assert jwt not in redact_url(url)
+    assert jwt not in redact(url)
+
+
+@pytest.mark.parametrize("key", ["$skiptoken", "%24skiptoken", "$deltatoken", "code", "monkey"])
+def test_paging_cursors_and_data_keys_stay_readable_in_both_layers(key: str) -> None:
+    from txo_runtime.logger import redact
+
+    url = f"https://h/x?{key}=p2Value"
+    assert "p2Value" in redact_url(url)
+    assert "p2Value" in redact(url)

@@ -89,7 +89,8 @@ class RetryPolicy:
 
     Waits: ``backoff_factor * 2 ** (attempt - 1)`` (capped at ``max_backoff``) times a jitter
     factor in ``[jitter_min, jitter_max]``; when the server sent ``Retry-After`` the wait is
-    that value (capped at ``max_retry_after``) plus up to ``jitter_max - 1`` of it, never less.
+    that value (capped at ``max_retry_after``) plus up to ``jitter_max - 1`` of it, never less,
+    and never less than the jittered backoff of the attempt (``max`` of the two).
     Retries stop after ``max_retries`` retries or when the next wait would push the total
     wait past ``max_total_wait``.
     """
@@ -141,12 +142,19 @@ class RetryPolicy:
         retry_after: float | None = None,
         rng: Callable[[], float] = random.random,
     ) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based). Pure."""
-        if retry_after is not None:
-            base = min(max(retry_after, 0.0), self.max_retry_after)
-            return base * (1.0 + rng() * max(self.jitter_max - 1.0, 0.0))
+        """Seconds to wait after failed attempt number ``attempt`` (1-based). Pure.
+
+        A ``Retry-After`` never shortens the wait below this attempt's backoff:
+        ``Retry-After: 0`` (or a date in the past) would otherwise retry at once, again
+        and again, against a server that is already overloaded.
+        """
+        draw = rng()
         backoff = min(self.backoff_factor * 2 ** max(attempt - 1, 0), self.max_backoff)
-        return backoff * (self.jitter_min + rng() * (self.jitter_max - self.jitter_min))
+        backoff_wait = backoff * (self.jitter_min + draw * (self.jitter_max - self.jitter_min))
+        if retry_after is None:
+            return backoff_wait
+        base = min(max(retry_after, 0.0), self.max_retry_after)
+        return max(base * (1.0 + draw * max(self.jitter_max - 1.0, 0.0)), backoff_wait)
 
     def is_idempotent(self, method: str, idempotent: bool | None = None) -> bool:
         return idempotent if idempotent is not None else method.upper() in self.idempotent_methods

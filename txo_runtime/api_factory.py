@@ -30,6 +30,7 @@ from txo_runtime.api_common import CircuitBreaker, RateLimiter
 from txo_runtime.api_common import RetryPolicy as RetryPolicy
 from txo_runtime.exceptions import ConfigurationError as ConfigurationError
 from txo_runtime.exceptions import HelpfulError
+from txo_runtime.oauth_helpers import OAuthManager, OAuthTokenProvider, has_client_credentials
 from txo_runtime.path_helpers import Dir, get_path
 from txo_runtime.rest_api_helpers import MinimalRestAPI, SessionManager
 
@@ -47,6 +48,19 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_POOL_SIZE = 10
+
+
+def _token_source(config: Mapping[str, Any]) -> str | OAuthTokenProvider:
+    """The fixed ``config["_token"]``, or, when the config holds client credentials, a
+    provider that refreshes it (through the script runner's OAuthManager when there is one,
+    so the token it obtained is reused)."""
+    token = _token(config)
+    if not has_client_credentials(config):
+        return token
+    manager = getattr(config, "oauth_manager", None)
+    if isinstance(manager, OAuthManager):
+        return OAuthTokenProvider(manager, config)
+    return OAuthTokenProvider(OAuthManager(), config, initial_token=token)
 
 
 def _token(config: Mapping[str, Any]) -> str:
@@ -73,7 +87,7 @@ def _build_rest(
     session_manager: SessionManager | None,
 ) -> MinimalRestAPI:
     base_url = require(config, "global", "api-base-url")
-    token = _token(config) if require_auth else None
+    token = _token_source(config) if require_auth else None
     return MinimalRestAPI(
         token,
         base_url=base_url,
@@ -128,7 +142,9 @@ def create_rest_api(config: Mapping[str, Any], require_auth: bool = True) -> Min
     """A REST/OData client with the config's rate limiter, circuit breaker, retries, timeouts.
 
     With ``require_auth`` the bearer token is ``config["_token"]`` (the script runner injects
-    it when the script asked for ``require_token=True``). The caller closes it (``with``).
+    it when the script asked for ``require_token=True``); when the config also holds client
+    credentials the client refreshes the token when it expires or a 401 rejects it. The
+    caller closes it (``with``).
     """
     settings = load_settings(config)
     limits = (settings.new_rate_limiter(), settings.new_circuit_breaker())

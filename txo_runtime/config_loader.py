@@ -63,6 +63,10 @@ class ConfigDict(dict[str, Any]):
 
     source_file: str
     key_path: str
+    # The OAuthManager that obtained ``_token`` (set by the script runner), so that API
+    # clients refresh through the same token cache. An attribute, not a key: it is no
+    # configuration and must not show up in ``items()`` or a saved copy.
+    oauth_manager: Any = None
 
     def __init__(self, data: Mapping[str, Any], *, source_file: str = "config", path: str = ""):
         super().__init__()

@@ -19,8 +19,16 @@ from typing import Any
 import requests
 
 from txo_runtime.exceptions import ApiAuthenticationError
+from txo_runtime.url_helpers import redact_url
 
-__all__ = ["AZURE_TOKEN_URL", "OAuthManager", "get_client_credentials_token", "token_url_for"]
+__all__ = [
+    "AZURE_TOKEN_URL",
+    "OAuthManager",
+    "OAuthTokenProvider",
+    "get_client_credentials_token",
+    "has_client_credentials",
+    "token_url_for",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +36,9 @@ AZURE_TOKEN_URL = "https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/tok
 DEFAULT_REFRESH_MARGIN = 300.0
 DEFAULT_EXPIRES_IN = 3600.0
 DEFAULT_TOKEN_TIMEOUT = 30.0
+# After a failed token request the az-token fallback is reused this long before the
+# endpoint is tried again: a provider asks for a token on every API attempt.
+FALLBACK_REUSE_SECONDS = 60.0
 _FIX = (
     "Check 'global.client-id', 'global.oauth-scope' and the token URL "
     "('global.oauth-token-url' or 'global.tenant-id') in the config, and 'client-secret' in "
@@ -41,6 +52,12 @@ def _register_secret(value: str) -> None:
     from txo_runtime.logger import register_secret
 
     register_secret(value)
+
+
+def _redact(text: str) -> str:
+    from txo_runtime.logger import redact
+
+    return redact(text)
 
 
 def token_url_for(global_config: Mapping[str, Any]) -> str:
@@ -78,8 +95,12 @@ class OAuthManager:
         self._cache: dict[tuple[str, str, str], _CachedToken] = {}
         self._lock = threading.Lock()
 
-    def get_token(self, config: Mapping[str, Any]) -> str:
-        """A valid access token: cached, else fetched, else the ``_az_token`` fallback."""
+    def get_token(self, config: Mapping[str, Any], *, force_refresh: bool = False) -> str:
+        """A valid access token: cached, else fetched, else the ``_az_token`` fallback.
+
+        ``force_refresh=True`` skips the cache (after a 401 for a token that should still
+        have been valid: revoked, or the server's clock runs ahead).
+        """
         if "_client_secret" not in config:
             return self._fallback(config, "no 'client-secret' in the secrets file")
         global_config = config["global"]
@@ -90,14 +111,18 @@ class OAuthManager:
         with self._lock:
             cached = self._cache.get(key)
             if (
-                cached is not None
+                not force_refresh
+                and cached is not None
                 and self._clock() < cached.expires_at - self.refresh_margin_seconds
             ):
                 return cached.value
             try:
                 fresh = self._request_token(token_url, key[1], secret, key[2])
             except _TokenRequestError as exc:
-                return self._fallback(config, str(exc))
+                token = self._fallback(config, str(exc))
+                reuse_until = self._clock() + self.refresh_margin_seconds + FALLBACK_REUSE_SECONDS
+                self._cache[key] = _CachedToken(token, reuse_until)
+                return token
             self._cache[key] = fresh
             return fresh.value
 
@@ -146,6 +171,47 @@ class OAuthManager:
         return f"OAuthManager(cached_tokens={len(self._cache)})"
 
 
+def has_client_credentials(config: Mapping[str, Any]) -> bool:
+    """True when the config can fetch tokens itself: a client secret, client id, scope and
+    a token URL (``oauth-token-url`` or ``tenant-id``)."""
+    if "_client_secret" not in config or "global" not in config:
+        return False
+    global_config = config["global"]
+    has_url = "oauth-token-url" in global_config or "tenant-id" in global_config
+    return has_url and "client-id" in global_config and "oauth-scope" in global_config
+
+
+class OAuthTokenProvider:
+    """The token of one config from an :class:`OAuthManager`, for ``MinimalRestAPI(token=)``.
+
+    ``provider()`` is the current (cached, refreshed-before-expiry) token;
+    ``provider(force_refresh=True)`` fetches a new one. ``initial_token`` is used until
+    the first refresh when the manager did not issue it (a token obtained elsewhere).
+    """
+
+    def __init__(
+        self,
+        manager: OAuthManager,
+        config: Mapping[str, Any],
+        *,
+        initial_token: str | None = None,
+    ) -> None:
+        self.manager = manager
+        self._config = config
+        self._initial = initial_token
+        self._lock = threading.Lock()
+
+    def __call__(self, *, force_refresh: bool = False) -> str:
+        with self._lock:
+            if self._initial is not None and not force_refresh:
+                return self._initial
+            self._initial = None
+        return self.manager.get_token(self._config, force_refresh=force_refresh)
+
+    def __repr__(self) -> str:
+        return f"OAuthTokenProvider({self.manager!r}, token='***')"
+
+
 class _TokenRequestError(Exception):
     """Internal: the token endpoint did not give a token (message holds no secrets)."""
 
@@ -164,7 +230,11 @@ def _describe_failure(token_url: str, status: int, payload: Mapping[str, Any] | 
     detail = ": ".join(
         part for part in (error, description.splitlines()[0] if description else "") if part
     )
-    return f"token endpoint {token_url} answered {status}" + (f" ({detail})" if detail else "")
+    # The endpoint may echo what it was sent (the secret, an assertion): redact it.
+    detail = _redact(detail)
+    return f"token endpoint {redact_url(token_url)} answered {status}" + (
+        f" ({detail})" if detail else ""
+    )
 
 
 def get_client_credentials_token(config: Mapping[str, Any], **kwargs: Any) -> str:

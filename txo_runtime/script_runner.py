@@ -110,9 +110,13 @@ def build_parser(
 
 
 def _obtain_token(config: ConfigDict) -> None:
+    """``config["_token"]`` for v2.1 scripts; the manager stays on the config so that
+    ``create_rest_api(config)`` / ``ApiManager(config)`` refresh tokens through it."""
     from txo_runtime.oauth_helpers import OAuthManager
 
-    config["_token"] = OAuthManager().get_token(config)
+    manager = OAuthManager()
+    config.oauth_manager = manager
+    config["_token"] = manager.get_token(config)
     logger.debug("OAuth token obtained and registered for redaction")
 
 

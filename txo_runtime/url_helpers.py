@@ -1,17 +1,21 @@
 """URL building, OData literals and filters, link resolution, URL redaction (layer 4).
 
-Pure string functions: no network, no state.
+Pure string functions: no network, no state (the secret query keys are a constant read
+once from the packaged ``log-redaction-patterns.json``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import enum
+import functools
+import json
 import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -23,32 +27,20 @@ __all__ = [
     "odata_literal",
     "redact_url",
     "resolve_odata_link",
+    "url_origin",
 ]
 
 # RFC 3986 pchar minus "/" (a segment's own "/" must be escaped) and "?" / "#".
 _SEGMENT_SAFE = "!$&'()*+,;=:@"
 _QUERY_SAFE = "$'(),:/"
 _ODATA_OPERATORS = frozenset({"eq", "ne", "gt", "ge", "lt", "le", "has", "in"})
-_SECRET_QUERY_KEYS = frozenset(
-    {
-        "access_token",
-        "accesstoken",
-        "api_key",
-        "apikey",
-        "auth",
-        "authorization",
-        "client_secret",
-        "code",
-        "key",
-        "password",
-        "pwd",
-        "secret",
-        "sig",
-        "signature",
-        "token",
-        "subscription-key",
-    }
-)
+# Secret query keys beyond the logger's ``keys`` list (those are read from the packaged
+# log-redaction-patterns.json, so that URL and log redaction agree). ``code`` is left out:
+# OData/REST services use it for data (``?code=DE``), and txo runs no authorization-code
+# flow; ``$skiptoken``/``$deltatoken`` are OData paging cursors, never secrets.
+_URL_ONLY_SECRET_KEYS = ("auth", "client_assertion", "key", "x_api_key")
+_PAGING_KEYS = frozenset({"skiptoken", "deltatoken"})
+_PATTERNS_FILE = Path(__file__).parent / "data" / "log-redaction-patterns.json"
 REDACTED = "[REDACTED]"
 
 
@@ -56,6 +48,22 @@ def is_absolute_url(url: str) -> bool:
     """True for ``scheme://host...`` URLs."""
     parts = urlsplit(url)
     return bool(parts.scheme and parts.netloc)
+
+
+def url_origin(url: str) -> str:
+    """``scheme://host:port`` (lower case, default port filled in): what a token is bound to.
+
+    ``https://API.example.com/x`` and ``https://api.example.com:443/y`` have one origin;
+    ``http://`` vs ``https://``, another host or another port do not (RFC 6454).
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a malformed port: no origin equals it
+        return f"invalid:{url}"
+    port = port or {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 def _encode_query(params: Mapping[str, Any] | None) -> str:
@@ -136,11 +144,37 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def _normalise_key(key: str) -> str:
+    """``X-Api-Key`` / ``x.api_key`` / ``xApiKey`` -> ``x_api_key`` (as the log rules do)."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key.strip().lstrip("$"))
+    return re.sub(r"[-._\s]+", "_", words.lower()).strip("_")
+
+
+@functools.lru_cache(maxsize=1)  # a constant read once, lazily: no mutable state
+def secret_query_keys() -> tuple[frozenset[str], frozenset[str]]:
+    """(normalised names, the same without ``_``) of every secret query key.
+
+    The logger's packaged ``keys`` plus :data:`_URL_ONLY_SECRET_KEYS`.
+    """
+    data = json.loads(_PATTERNS_FILE.read_text(encoding="utf-8"))
+    names = frozenset(_normalise_key(str(key)) for key in (*data["keys"], *_URL_ONLY_SECRET_KEYS))
+    return names, frozenset(name.replace("_", "") for name in names)
+
+
 def _is_secret_key(key: str) -> bool:
-    name = key.lower().lstrip("$")
-    if name in {"skiptoken", "deltatoken"}:
+    """A secret key name, in any spelling the log redaction also catches.
+
+    ``client_secret``, ``Client-Secret``, ``clientSecret``, and prefixed names joined by a
+    separator (``ocp-apim-subscription-key``, ``sap-password``); not ``$skiptoken``.
+    """
+    name = _normalise_key(key)
+    if name.replace("_", "") in _PAGING_KEYS:
         return False
-    return name in _SECRET_QUERY_KEYS or name.replace("-", "_") in _SECRET_QUERY_KEYS
+    names, compact = secret_query_keys()
+    if name in names or name.replace("_", "") in compact:
+        return True
+    words = name.split("_")  # a prefix joined by a separator: x_api_key, sap_password
+    return any("_".join(words[i:]) in names for i in range(1, len(words)))
 
 
 # --------------------------------------------------------------------------- OData literals

@@ -90,6 +90,18 @@ def test_503_with_http_date_retry_after_is_honoured(
     assert 25 <= sleep.waits[0] <= 30 * 1.2 + 1
 
 
+@pytest.mark.parametrize("retry_after", ["0", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_retry_after_zero_or_in_the_past_still_waits_the_normal_backoff(
+    server: LocalApiServer, sleep: RecordingSleep, retry_after: str
+) -> None:
+    server.add_fault(ORDERS, status=503, times=3, headers={"Retry-After": retry_after})
+    policy = RetryPolicy(max_retries=3, backoff_factor=0.5, jitter_min=1.0, jitter_max=1.0)
+    with MinimalRestAPI(base_url=server.url, retry_policy=policy, sleep=sleep) as api:
+        assert api.post(ORDERS, json={"item": "fig"})["item"] == "fig"
+    assert server.hits(ORDERS, method="POST") == 4
+    assert sleep.waits == [0.5, 1.0, 2.0]  # not [0, 0, 0]
+
+
 def test_503_forever_stops_at_the_bound_and_says_how_many_attempts(
     server: LocalApiServer, api: MinimalRestAPI, sleep: RecordingSleep
 ) -> None:
@@ -364,3 +376,32 @@ def test_txo_rest_api_is_a_deprecated_alias(server: LocalApiServer) -> None:
         api = TxoRestAPI(base_url=server.url)
     assert isinstance(api, MinimalRestAPI)
     api.close()
+
+
+# --------------------------------------------------------------------------- error redaction
+ECHOED_SECRET = "S3cr3tPassw0rd!xyz-echoed"
+
+
+def test_error_body_echoing_a_registered_secret_is_redacted_in_the_exception(
+    server: LocalApiServer, api: MinimalRestAPI
+) -> None:
+    from txo_runtime.logger import register_secret
+
+    register_secret(ECHOED_SECRET)
+    body = {"error": {"message": f"Password '{ECHOED_SECRET}' does not meet policy"}}
+    server.add_fault(ORDERS, method="POST", status=400, body=body)
+    with pytest.raises(ApiValidationError) as info:
+        api.post(ORDERS, json={"password": ECHOED_SECRET})
+    assert ECHOED_SECRET not in str(info.value)
+    assert ECHOED_SECRET not in info.value.message
+    assert "does not meet policy" in str(info.value)  # the useful part stays
+
+
+def test_error_text_with_a_secret_looking_pair_is_redacted_by_the_pattern_rules(
+    server: LocalApiServer, api: MinimalRestAPI
+) -> None:
+    server.add_fault(ORDERS, status=401, body="rejected: client_secret=abc~Q8hunter2zzz")
+    with pytest.raises(ApiAuthenticationError) as info:
+        api.get(ORDERS)
+    assert "hunter2" not in str(info.value)
+    assert "rejected" in str(info.value)

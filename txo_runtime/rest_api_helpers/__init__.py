@@ -6,7 +6,12 @@ the seed's import path ``from txo_runtime.rest_api_helpers import MinimalRestAPI
 
 from __future__ import annotations
 
-from txo_runtime.rest_api_helpers.client import MinimalRestAPI, RestOperationResult, TxoRestAPI
+from txo_runtime.rest_api_helpers.client import (
+    MinimalRestAPI,
+    RestOperationResult,
+    TokenProvider,
+    TxoRestAPI,
+)
 from txo_runtime.rest_api_helpers.odata import ODataPagingError
 from txo_runtime.rest_api_helpers.session import SessionManager
 
@@ -15,5 +20,6 @@ __all__ = [
     "ODataPagingError",
     "RestOperationResult",
     "SessionManager",
+    "TokenProvider",
     "TxoRestAPI",
 ]

@@ -18,6 +18,7 @@ from txo_runtime.exceptions import (
     EntityNotFoundError,
     ErrorContext,
 )
+from txo_runtime.logger import redact
 from txo_runtime.url_helpers import redact_url
 
 __all__ = ["error_for_exception", "error_for_status", "server_message"]
@@ -38,7 +39,8 @@ def _attempts_text(attempts: int) -> str:
 
 
 def server_message(response: requests.Response) -> str | None:
-    """The error text of an OData/JSON error body (or the start of a text body), truncated."""
+    """The error text of an OData/JSON error body (or the start of a text body), redacted
+    (registered secrets and the log redaction rules) and truncated."""
     text: Any = None
     try:
         body = response.json()
@@ -55,14 +57,23 @@ def server_message(response: requests.Response) -> str | None:
             text = body.get("error_description") or error
     if text is None:
         return None
-    text = " ".join(str(text).split())
+    # Servers echo input (a rejected password, a token): redact before the text reaches an
+    # exception. Cut first so a huge HTML page is not scanned, but with room to spare so a
+    # secret that straddles MAX_SERVER_MESSAGE is still seen whole by the rules.
+    text = redact(" ".join(str(text)[: 8 * MAX_SERVER_MESSAGE].split()))
     return text if len(text) <= MAX_SERVER_MESSAGE else text[:MAX_SERVER_MESSAGE] + "..."
 
 
 def error_for_status(
-    response: requests.Response, *, method: str, url: str, attempts: int
+    response: requests.Response,
+    *,
+    method: str,
+    url: str,
+    attempts: int,
+    note: str | None = None,
 ) -> ApiError | None:
-    """The exception for an error status (>= 400), or None for a success."""
+    """The exception for an error status (>= 400), or None for a success; ``note`` is
+    the client's own explanation (e.g. why no token was sent), added to the message."""
     status = response.status_code
     if status < 400:
         return None
@@ -71,6 +82,8 @@ def error_for_status(
     message = f"{method} {safe_url} returned {status} {_attempts_text(attempts)}"
     if detail:
         message += f": {detail}"
+    if note:
+        message += f" ({note})"
     common = {"status_code": status, **_context(method, safe_url, attempts)}
     return _status_error(status, message, response, common)
 

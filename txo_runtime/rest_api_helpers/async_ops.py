@@ -45,10 +45,19 @@ def _poll_wait(client: MinimalRestAPI, response: requests.Response) -> float:
 
 
 def wait_for_async_result(
-    client: MinimalRestAPI, accepted: requests.Response, attempts: int
+    client: MinimalRestAPI,
+    accepted: requests.Response,
+    attempts: int,
+    *,
+    caller_url: str | None = None,
 ) -> tuple[requests.Response, int]:
     """Poll until 200/201/204 (returned), a redirect (followed with GET) or an error
-    (raised as the mapped txo exception); ``ApiTimeoutError`` after ``async_max_wait``."""
+    (raised as the mapped txo exception); ``ApiTimeoutError`` after ``async_max_wait``.
+
+    Monitor and redirect URLs come from the server: they get the token only on the origin
+    of ``caller_url`` (the caller's request; default: the 202's own URL).
+    """
+    origin_of = caller_url or accepted.url
     url = monitor_url(accepted)
     if url is None:  # accepted, nothing to watch: the 202 itself is the answer
         return accepted, attempts
@@ -60,11 +69,13 @@ def wait_for_async_result(
         if client._clock() + wait > deadline:
             raise _timeout(client, url, polls, attempts)
         client._sleep(wait)
-        response, used = client.send("GET", url, idempotent=True, allow_redirects=False)
+        response, used = client.send(
+            "GET", url, idempotent=True, allow_redirects=False, follow_up_of=origin_of
+        )
         polls, attempts = polls + 1, attempts + used
         if response.status_code in _REDIRECTS and response.headers.get("Location"):
             target = urljoin(response.url, response.headers["Location"])
-            final, used = client.send("GET", target, idempotent=True)
+            final, used = client.send("GET", target, idempotent=True, follow_up_of=origin_of)
             return final, attempts + used
         if response.status_code == 202 or (azure_style and _still_running(response)):
             url = monitor_url(response) or url

@@ -47,6 +47,7 @@ class _Paging:
     top: int | None
     page_size: int | None
     skip_paging: bool
+    first_url: str = ""  # the caller's request: nextLinks get the token on its origin only
     pages: int = 0
     rows: int = 0
     window_rows: int = 0
@@ -140,7 +141,9 @@ class ODataMixin:
             skip = {"$top": window, "$skip": offset or None}
             return build_url(resource, query_params={**params, **skip})
 
-        url: str | None = skip_url(0) if skip_paging else build_url(resource, query_params=params)
+        first = skip_url(0) if skip_paging else build_url(resource, query_params=params)
+        state.first_url = first
+        url: str | None = first
         while url is not None and not state.done:
             state.seen.add(url)
             document = self._odata_page(url, headers, state)
@@ -198,7 +201,9 @@ class ODataMixin:
         from txo_runtime.rest_api_helpers.client import parse_body
 
         try:
-            response, _ = self.send("GET", url, headers=headers, idempotent=True)
+            response, _ = self.send(
+                "GET", url, headers=headers, idempotent=True, follow_up_of=state.first_url
+            )
             document = parse_body(response, "GET")
         except ApiError as exc:
             if state.pages == 0:  # nothing read yet: the specific error is more useful

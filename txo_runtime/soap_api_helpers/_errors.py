@@ -33,6 +33,7 @@ AUTH_FAULT = re.compile(
     re.IGNORECASE,
 )
 TIMEOUT_SETTING = "script-behavior.api-timeouts.soap-timeout-seconds"
+MAX_DETAIL = 500
 
 
 def _local(code: str) -> str:
@@ -63,18 +64,27 @@ _FIXES: dict[type[ApiError], str] = {
 }
 
 
+def _detail_text(detail: Any) -> str:
+    """The text of a fault's ``<detail>`` element (lxml), or ``str()`` of anything else."""
+    itertext = getattr(detail, "itertext", None)
+    text = " ".join(itertext()) if callable(itertext) else str(detail)
+    return " ".join(text.split())[:MAX_DETAIL]
+
+
 def translate_fault(fault: Any, operation: str, wsdl: str) -> ApiError:
     """zeep ``Fault`` -> ApiAuthenticationError / ApiValidationError / ApiOperationError."""
     code = fault.code
     error_class = fault_category(code, fault.subcodes)
-    message = redact(str(fault.message))  # servers echo input; keep secrets out of errors
-    context = ErrorContext(
-        operation=operation,
-        resource=wsdl,
-        details={"fault_code": code, "fault_message": message},
-    )
+    # Servers echo input (a password, a token) in the fault string, the code or the detail:
+    # every piece of server text is redacted before it reaches the exception.
+    message = redact(str(fault.message))
+    shown_code = redact(str(code))
+    details: dict[str, Any] = {"fault_code": shown_code, "fault_message": message}
+    if getattr(fault, "detail", None) is not None:
+        details["fault_detail"] = redact(_detail_text(fault.detail))
+    context = ErrorContext(operation=operation, resource=wsdl, details=details)
     return error_class(
-        f"SOAP fault {code} from {operation}: {message}",
+        f"SOAP fault {shown_code} from {operation}: {message}",
         status_code=500,
         url=wsdl,
         how_to_fix=_FIXES[error_class].replace("{op}", operation),
@@ -131,11 +141,11 @@ def translate_zeep_error(exc: Exception, operation: str, wsdl: str) -> ApiError 
     if isinstance(exc, zeep_errors.TransportError):
         return translate_status(exc.status_code, wsdl, attempts=1)
     if isinstance(exc, zeep_errors.ValidationError):
-        return ApiValidationError(
-            f"Invalid arguments for SOAP operation {operation}: {exc}",
+        return ApiValidationError(  # zeep quotes the offending value: redact it
+            f"Invalid arguments for SOAP operation {operation}: {redact(str(exc))}",
             url=wsdl,
             how_to_fix=f"Pass the arguments the WSDL defines for {operation}",
         )
     if isinstance(exc, zeep_errors.Error):
-        return ApiOperationError(f"SOAP operation {operation} failed: {exc}", url=wsdl)
+        return ApiOperationError(f"SOAP operation {operation} failed: {redact(str(exc))}", url=wsdl)
     return None

@@ -356,3 +356,41 @@ def test_one_client_serves_parallel_calls_in_input_order(api: SoapAPI, server: S
 
     assert result.results == [f"item-{i}" for i in range(20)]
     assert len(server.posts()) == 20
+
+
+def test_soap_fault_echoing_a_registered_secret_is_redacted(txo_api_server) -> None:
+    from txo_runtime.logger import register_secret
+    from txo_runtime.testing import SoapFault, SoapOperation
+
+    secret = "Echoed-S3cret-Value-1234"
+    register_secret(secret)
+
+    def login(parameters: dict) -> str:
+        raise SoapFault(
+            f"Password {parameters['password']} rejected", "Client.AuthenticationFailed"
+        )
+
+    operation = SoapOperation(login, parameters={"password": str})
+    txo_api_server.add_soap_service("Auth", {"Login": operation})
+    with (
+        SoapAPI(txo_api_server.wsdl_url("Auth"), cache=None) as client,
+        pytest.raises(ApiAuthenticationError) as caught,
+    ):
+        client.service.Login(password=secret)
+    assert secret not in str(caught.value)
+    assert caught.value.context is not None
+    assert secret not in str(caught.value.context.details)
+    assert "rejected" in str(caught.value)
+
+
+def test_zeep_error_text_quoting_a_secret_is_redacted() -> None:
+    from zeep import exceptions as zeep_errors
+
+    from txo_runtime.soap_api_helpers._errors import translate_zeep_error
+
+    secret = "password=hunter2hunter2"
+    for error in (zeep_errors.XMLParseError(f"bad value {secret}"),
+                  zeep_errors.ValidationError(f"invalid {secret}")):  # fmt: skip
+        translated = translate_zeep_error(error, "Login", "http://h/x?wsdl")
+        assert translated is not None
+        assert "hunter2" not in str(translated)
