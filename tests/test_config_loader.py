@@ -149,3 +149,14 @@ def test_config_dict_is_json_serialisable_and_requires_paths(project: Path) -> N
     assert config.require("global", "client-id") == "public-client-id"
     with pytest.raises(MissingConfigKeyError, match="global.nope"):
         config.require("global", "nope")
+
+
+def test_numeric_secret_values_are_registered_for_redaction(tmp_path: Path) -> None:
+    from txo_runtime.logger import redact
+
+    project = make_project(
+        tmp_path, secrets={"api-pin": 73914582, "nested": {"key": "n3st3d-Secret-9"}}
+    )
+    load_config("acme", "test", root=project)
+    assert "73914582" not in redact("pin is 73914582 today")
+    assert "n3st3d-Secret-9" not in redact("nested n3st3d-Secret-9")

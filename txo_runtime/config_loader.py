@@ -233,6 +233,8 @@ def _secret_strings(values: Iterable[Any]) -> list[str]:
     for value in values:
         if isinstance(value, str):
             found.append(value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            found.append(str(value))  # a numeric PIN or account key is a secret too
         elif isinstance(value, Mapping):
             found.extend(_secret_strings(value.values()))
         elif isinstance(value, list):
