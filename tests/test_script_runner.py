@@ -40,6 +40,10 @@ def main():
         raise RuntimeError("bug with " + config["_client_secret"])
     if what == "interrupt":
         raise KeyboardInterrupt
+    if what == "sysexit-message":
+        raise SystemExit("giving up, secret was " + config["_client_secret"])
+    if what == "sysexit-code":
+        raise SystemExit(3)
     logger.info("done %s", behaviour["rate-limiting"]["enabled"])
 
 
@@ -102,7 +106,6 @@ def test_missing_config_file(project: Path) -> None:
     result = run_script(project, "acme", "prod")
     assert_friendly_failure(result)
     assert "acme-prod-config.json" in result.stderr
-    assert_no_secret(result, project)
 
 
 def test_invalid_json_config(project: Path) -> None:
@@ -119,7 +122,44 @@ def test_schema_mismatch(project: Path) -> None:
     result = run_script(project, "acme", "test")
     assert_friendly_failure(result)
     assert "$.script-behavior.retry-strategy.max-retries" in result.stderr
+
+
+def test_secret_pasted_into_the_main_config_is_not_quoted_by_the_schema_error(
+    project: Path,
+) -> None:
+    config = valid_config()
+    config["script-behavior"]["rate-limiting"]["calls-per-second"] = SECRET
+    write_json(project / "config" / "acme-test-config.json", config)
+    result = run_script(project, "acme", "test")
+    assert_friendly_failure(result)
+    assert "$.script-behavior.rate-limiting.calls-per-second" in result.stderr
     assert_no_secret(result, project)
+
+
+@pytest.mark.parametrize("org", ["ACME", "a/b", "../x"])
+def test_invalid_org_id_is_refused_before_it_names_a_log_file(project: Path, org: str) -> None:
+    result = run_script(project, org, "test")
+    assert_friendly_failure(result)
+    assert f"Invalid org_id '{org}'" in result.stderr
+    assert sorted(p.name for p in (project / "logs").iterdir()) == []
+
+
+def test_secret_on_a_bad_command_line_is_redacted(project: Path) -> None:
+    result = run_script(project, "acme", "test", "--bogus", "--client-secret", SECRET)
+    assert_friendly_failure(result)
+    assert "unrecognized arguments" in result.stderr
+    assert SECRET not in result.stderr
+
+
+def test_sys_exit_with_a_message_is_friendly_and_redacted(project: Path) -> None:
+    result = run_script(project, "acme", "test", case="sysexit-message")
+    assert_friendly_failure(result)
+    assert "giving up" in result.stderr
+    assert_no_secret(result, project)
+
+
+def test_sys_exit_with_a_code_keeps_the_code(project: Path) -> None:
+    assert run_script(project, "acme", "test", case="sysexit-code").returncode == 3
 
 
 def test_missing_required_key_at_access_time(project: Path) -> None:

@@ -23,6 +23,7 @@ from txo_runtime.path_helpers import Dir, find_project_root, get_path
 __all__ = [
     "SCHEMA_FILENAME",
     "ConfigDict",
+    "check_identity",
     "config_filename",
     "inject_secrets",
     "load_config",
@@ -146,6 +147,12 @@ def _nested_example(key_path: str) -> str:
     return json.dumps(snippet, indent=2)
 
 
+def check_identity(org_id: str, env_type: str) -> None:
+    """Refuse an org/env that would name files outside the usual pattern (before any I/O)."""
+    _check_name("org_id", org_id)
+    _check_name("env_type", env_type)
+
+
 def _check_name(kind: str, value: str) -> None:
     if not value or not _NAME_PART.match(value):
         raise HelpfulError(
@@ -242,11 +249,15 @@ def _secret_strings(values: Iterable[Any]) -> list[str]:
     return found
 
 
-def inject_secrets(config: dict[str, Any], secrets: Mapping[str, Any]) -> None:
-    """Add each secret as ``_snake_case`` and hand every value to the log redactor."""
+def _register(secrets: Mapping[str, Any]) -> None:
     from txo_runtime.logger import register_secrets
 
     register_secrets(_secret_strings(secrets.values()))
+
+
+def inject_secrets(config: dict[str, Any], secrets: Mapping[str, Any]) -> None:
+    """Add each secret as ``_snake_case`` and hand every value to the log redactor."""
+    _register(secrets)
     for key, value in secrets.items():
         config[to_snake_key(key)] = value
 
@@ -272,7 +283,10 @@ def validate_against_schema(
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if not errors:
         return
-    shown = [_schema_error_line(e) for e in errors[:MAX_SCHEMA_ERRORS_SHOWN]]
+    from txo_runtime.logger import redact
+
+    # The messages quote config values; a value may be a secret pasted in by mistake.
+    shown = [redact(_schema_error_line(e)) for e in errors[:MAX_SCHEMA_ERRORS_SHOWN]]
     more = len(errors) - len(shown)
     if more:
         shown.append(f"  ... and {more} more")
@@ -305,16 +319,18 @@ def _load_schema(root: Path) -> tuple[dict[str, Any], Path]:
 
 def load_config(org_id: str, env_type: str, *, root: Path | str | None = None) -> ConfigDict:
     """Load, validate and enrich the config for one organisation and environment."""
-    _check_name("org_id", org_id)
-    _check_name("env_type", env_type)
+    check_identity(org_id, env_type)
     base = Path(root).resolve() if root is not None else find_project_root()
     config_path = get_path(Dir.CONFIG, config_filename(org_id, env_type), root=base)
     raw = _load_main_config(config_path, org_id, env_type)
+    # Secrets are registered before validation: a secret pasted into the main config by
+    # mistake must not show up in the schema error that quotes the offending value.
+    secrets = load_secrets(get_path(Dir.CONFIG, secrets_filename(org_id, env_type), root=base))
+    _register(secrets)
     schema, schema_path = _load_schema(base)
     validate_against_schema(
         raw, schema, config_file=str(config_path), schema_file=f"schemas/{schema_path.name}"
     )
-    secrets = load_secrets(get_path(Dir.CONFIG, secrets_filename(org_id, env_type), root=base))
     config = ConfigDict(raw, source_file=f"config/{config_path.name}")
     inject_secrets(config, secrets)
     config["_org_id"] = org_id

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from txo_runtime.config_loader import ConfigDict, load_config
+from txo_runtime.config_loader import ConfigDict, check_identity, load_config
 from txo_runtime.exceptions import HelpfulError, TxoBaseError, render_user_message
 
 __all__ = [
@@ -143,6 +143,7 @@ def parse_args_and_load_config(
     args = build_parser(description, extra).parse_args(argv)
     from txo_runtime.logger import set_log_context, setup_logger
 
+    check_identity(args.org_id, args.env_type)  # before the org id names a log file
     setup_logger(org_id=args.org_id, debug=args.debug)
     set_log_context(org_id=args.org_id, env_type=args.env_type)
     config = load_config(args.org_id, args.env_type)
@@ -171,7 +172,11 @@ def parse_custom_args_and_load_config(
 
 def _report(error: BaseException, *, debug: bool, cause: BaseException | None = None) -> None:
     """The friendly message on the console; the traceback only in the log file or --debug."""
-    message = render_user_message(error)
+    from txo_runtime.logger import redact
+
+    # Redacted here too: before setup_logger (a bad command line) Python's last-resort
+    # handler prints the message as it is.
+    message = redact(render_user_message(error))
     traceback_of = cause or error
     if isinstance(error, TxoBaseError) and error.context is not None:
         context = error.context.describe()
@@ -180,6 +185,18 @@ def _report(error: BaseException, *, debug: bool, cause: BaseException | None = 
     logger.error("\n%s", message, exc_info=traceback_of if debug else None)
     if not debug:
         logger.debug("Traceback of the error above", exc_info=traceback_of)
+
+
+def _exit_code(exit_request: SystemExit, *, debug: bool) -> int:
+    """``sys.exit(3)`` keeps its code; ``sys.exit("message")`` is shown redacted, code 1.
+
+    Python would print a string code to stderr as it is; a secret in it would leak.
+    """
+    code = exit_request.code
+    if code is None or isinstance(code, int):
+        return 0 if code is None else code
+    _report(HelpfulError(str(code), "See the message above and the log in logs/"), debug=debug)
+    return EXIT_ERROR
 
 
 def run(main: Callable[[], Any], *, argv: Sequence[str] | None = None) -> int:
@@ -193,6 +210,8 @@ def run(main: Callable[[], Any], *, argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         logger.warning("Interrupted by user")
         return EXIT_INTERRUPTED
+    except SystemExit as exit_request:
+        return _exit_code(exit_request, debug=debug)
     except TxoBaseError as error:
         _report(error, debug=debug)
         return EXIT_ERROR
