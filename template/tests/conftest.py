@@ -16,7 +16,7 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ORG_ID = "{{ cookiecutter.org_id }}"
-ENV_TYPE = "{{ cookiecutter.environments.replace(' ', '').split(',')[0] }}"
+ENV_TYPE = "{{ cookiecutter.environments.split(',')[0].strip() }}"
 RUN_FOLDERS = ("data", "output", "logs", "tmp")
 
 

@@ -83,4 +83,5 @@ def run_txo(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
         text=True,
         env=env,
         timeout=120,
+        stdin=subprocess.DEVNULL,  # no terminal: copier must never wait for a prompt
     )

@@ -158,3 +158,38 @@ def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     result = run_txo("check", str(tmp_path), "--format", "xml")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [{}, {"notes.txt": "x"}, {"pyproject.toml": "[project]\n"}],
+    ids=["empty", "a-text-file", "pyproject-without-config"],
+)
+def test_check_of_a_folder_that_is_not_a_txo_project_says_so(
+    tmp_path: Path, layout: dict[str, str]
+) -> None:
+    folder = tmp_path / "not-a-project"
+    folder.mkdir()
+    for name, text in layout.items():
+        (folder / name).write_text(text)
+    result = run_txo("check", str(folder))
+    assert result.returncode == 1
+    assert "is not a txo project" in result.stderr
+    assert "Problem:" in result.stderr and "Solution:" in result.stderr
+    assert "Example:" in result.stderr
+    assert "TXO01" not in result.stdout + result.stderr
+
+
+def test_check_of_a_project_subfolder_names_the_project_root(tmp_path: Path) -> None:
+    root = clean_project(tmp_path / "acme")
+    result = run_txo("check", str(root / "src"))
+    assert result.returncode == 1
+    assert "is not a txo project" in result.stderr
+    assert str(root.resolve()) in result.stderr
+
+
+def test_a_project_with_only_an_answers_file_is_checked(tmp_path: Path) -> None:
+    (tmp_path / ".copier-answers.yml").write_text("_src_path: x\n")
+    result = run_txo("check", str(tmp_path), "--format", "json")
+    assert result.returncode == 1
+    assert {"TXO011", "TXO012", "TXO013"} <= {f["code"] for f in json.loads(result.stdout)}

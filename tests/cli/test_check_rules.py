@@ -108,6 +108,24 @@ def test_a_function_of_the_script_called_exit_is_not_sys_exit() -> None:
     assert _codes("def exit(code):\n    return code\nexit(1)\n") == []
 
 
+def test_a_method_called_exit_does_not_hide_the_builtin_exit() -> None:
+    source = "class Job:\n    def exit(self):\n        pass\n\n\ndef f():\n    exit(2)\n"
+    assert _codes(source) == [("TXO010", 7)]
+
+
+@pytest.mark.parametrize(
+    "guard", ['__name__ == "__main__"', '"__main__" == __name__', "'__main__' == __name__"]
+)
+def test_sys_exit_inside_either_spelling_of_the_main_guard_is_allowed(guard: str) -> None:
+    source = f"import sys\nif {guard}:\n    sys.exit(main())\n"
+    assert _codes(source) == []
+
+
+def test_sys_exit_under_a_not_main_guard_is_reported() -> None:
+    source = "import sys\nif __name__ != '__main__':\n    sys.exit(1)\n"
+    assert _codes(source) == [("TXO010", 3)]
+
+
 def test_a_syntax_error_is_reported_at_its_line() -> None:
     assert _codes("x = 1\ny = (\n") == [("TXO014", 2)]
 

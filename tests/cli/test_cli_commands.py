@@ -11,6 +11,7 @@ import pytest
 from cli_projects import git, run_txo
 
 from txo_runtime import __version__, cli
+from txo_runtime.exceptions import HelpfulError
 
 HEAVY_MODULES = ("pandas", "openpyxl", "zeep", "jsonschema", "copier", "libcst", "yaml", "rich")
 
@@ -109,3 +110,91 @@ def test_new_refuses_template_tasks_without_trust(tmp_path: Path) -> None:
     trusted = run_txo("new", str(dest), "--template", str(template), "--defaults", "--trust")
     assert trusted.returncode == 0, trusted.stderr
     assert (dest / "task-ran").is_file()
+
+
+def test_new_refuses_a_non_empty_folder_and_leaves_it_untouched(tmp_path: Path) -> None:
+    template = _tiny_template(tmp_path / "template")
+    dest = tmp_path / "existing"
+    dest.mkdir()
+    (dest / "keep.txt").write_text("mine")
+    result = run_txo("new", str(dest), "--template", str(template), "--defaults")
+    assert result.returncode == 1
+    assert "already exists and is not empty" in result.stderr
+    assert "copier update" in result.stderr and "Example:" in result.stderr
+    assert "Interactive session" not in result.stderr
+    assert sorted(p.name for p in dest.iterdir()) == ["keep.txt"]
+
+
+def test_new_into_an_existing_empty_folder_works(tmp_path: Path) -> None:
+    template = _tiny_template(tmp_path / "template")
+    dest = tmp_path / "empty"
+    dest.mkdir()
+    result = run_txo("new", str(dest), "--template", str(template), "--vcs-ref", "HEAD",
+                     "--defaults")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (dest / "demo.json").is_file()
+
+
+def test_new_reports_a_failing_validator_as_an_invalid_answer(tmp_path: Path) -> None:
+    template = _tiny_template(tmp_path / "template")
+    validator = """  validator: "{% if org_id != 'acme' %}org_id must be acme{% endif %}"\n"""
+    config = (template / "copier.yml").read_text()
+    (template / "copier.yml").write_text(
+        config.replace("default: demo\n", "default: demo\n" + validator)
+    )
+    git(template, "commit", "-qam", "validator")
+    result = run_txo("new", str(tmp_path / "p"), "--template", str(template), "--vcs-ref",
+                     "HEAD", "--data", "org_id=bad", "--defaults")  # fmt: skip
+    assert result.returncode == 1
+    assert "An answer is not valid" in result.stderr and "org_id must be acme" in result.stderr
+    assert "Interactive session" not in result.stderr
+
+
+def test_new_without_a_terminal_asks_for_data_or_defaults(tmp_path: Path) -> None:
+    template = _tiny_template(tmp_path / "template")
+    result = run_txo("new", str(tmp_path / "p"), "--template", str(template), "--vcs-ref", "HEAD")
+    assert result.returncode == 1
+    assert "without a terminal" in result.stderr and "--data" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("use_soap=maybe", "'use_soap' is a yes/no question"),
+        ("use_sop=true", "the template has no question 'use_sop'"),
+    ],
+)
+def test_new_rejects_bad_data_before_generating_anything(
+    tmp_path: Path, answer: str, expected: str
+) -> None:
+    template = _tiny_template(tmp_path / "template")
+    dest = tmp_path / "p"
+    result = run_txo("new", str(dest), "--template", str(template), "--vcs-ref", "HEAD",
+                     "--data", answer, "--defaults")  # fmt: skip
+    assert result.returncode == 1
+    assert expected in result.stderr and "Solution:" in result.stderr
+    assert not dest.exists()
+
+
+def test_unknown_data_message_lists_the_valid_questions(tmp_path: Path) -> None:
+    template = _tiny_template(tmp_path / "template")
+    result = run_txo("new", str(tmp_path / "p"), "--template", str(template),
+                     "--data", "nope=1", "--defaults")  # fmt: skip
+    assert "org_id, use_soap" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["true", "False", "yes", "NO", "1", "0"])
+def test_new_accepts_every_spelling_of_a_yes_no_answer(tmp_path: Path, value: str) -> None:
+    template = _tiny_template(tmp_path / "template")
+    cli.check_data(str(template), {"use_soap": value})  # raises on a rejected value
+
+
+def test_new_checks_choices_of_the_real_template() -> None:
+    checkout = Path(cli.__file__).resolve().parent.parent
+    if not (checkout / "copier.yml").is_file():
+        pytest.skip("txo_runtime is not installed from a source checkout with copier.yml")
+    with pytest.raises(HelpfulError, match="one of: 3.10, 3.11"):
+        cli.check_data(str(checkout), {"python_version": "2.7"})
+    with pytest.raises(HelpfulError, match="no question 'cookiecutter'"):
+        cli.check_data(str(checkout), {"cookiecutter": "{}"})
+    cli.check_data(str(checkout), {"org_id": "acme", "use_soap": "yes", "python_version": "3.12"})

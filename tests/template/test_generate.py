@@ -149,7 +149,9 @@ def test_cookiecutter_rejects_a_wrong_org_id_in_the_pre_gen_hook(
     assert list((tmp_path / "out").iterdir()) == []
 
 
-@pytest.mark.parametrize("environments", ["test,,prod", "Test", "test,test", "te-st"])
+@pytest.mark.parametrize(
+    "environments", ["test,,prod", "Test", "test,test", "te-st", "dev uat,prod"]
+)
 def test_copier_rejects_bad_environment_lists(
     tmp_path: Path, home: Path, environments: str
 ) -> None:
@@ -180,6 +182,39 @@ def test_copier_and_cookiecutter_outputs_are_identical(
     assert copier_files == _tree(cc_dst)
     _, mismatch, errors = filecmp.cmpfiles(copier_dst, cc_dst, copier_files, shallow=False)
     assert mismatch == [] and errors == []
+
+
+TRICKY_ANSWERS = {
+    "project_name": 'ACME "EU" \\ Nordics & Ørsted',
+    "project_slug": "acme-eu",
+    "author_name": 'Team "Data" \\ Ops',
+    "environments": "dev, uat_2,prod",
+}
+
+
+def test_quotes_backslashes_and_spaced_environments_give_identical_valid_projects(
+    tmp_path: Path, home: Path
+) -> None:
+    copier_dst = tmp_path / "copier" / "acme-eu"
+    copier_dst.parent.mkdir()
+    copier_copy(copier_dst, home, {**TRICKY_ANSWERS, **SAME_REQUIREMENT})
+    cookiecutter_generate(tmp_path / "cc", home, {**TRICKY_ANSWERS, **SAME_REQUIREMENT})
+    cc_dst = tmp_path / "cc" / "acme-eu"
+
+    copier_files = [name for name in _tree(copier_dst) if name != ".copier-answers.yml"]
+    assert copier_files == _tree(cc_dst)
+    _, mismatch, errors = filecmp.cmpfiles(copier_dst, cc_dst, copier_files, shallow=False)
+    assert mismatch == [] and errors == []
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((copier_dst / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["description"].startswith(TRICKY_ANSWERS["project_name"] + ": ")
+    assert project["authors"] == [
+        {"name": TRICKY_ANSWERS["author_name"], "email": "integrations@example.com"}
+    ]
+    readme = (copier_dst / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith(f"# {TRICKY_ANSWERS['project_name']}\n")
+    assert "(dev, uat_2, prod)" in readme
+    assert "acme-dev-config-secrets.json.example" in readme
 
 
 @pytest.mark.slow
