@@ -93,3 +93,15 @@ def test_a_users_own_utils_module_is_kept_and_listed() -> None:
 def test_unparseable_file_is_a_follow_up_not_a_crash() -> None:
     result = rewrite_source("<<<<<<< before updating\nx = 1\n")
     assert result.source is None and result.follow_ups
+
+
+def test_dir_joins_an_existing_path_helpers_import_below_sys_path_insert() -> None:
+    source = (
+        "import sys\nsys.path.insert(0, '.')\n"
+        "from utils.path_helpers import get_path  # noqa: E402\n"
+        "get_path('output', 'r.csv')\n"
+    )
+    new = rewrite_source(source).source
+    assert new is not None
+    assert "from txo_runtime.path_helpers import get_path, Dir  # noqa: E402\n" in new
+    assert new.count("import Dir") == 0 and new.count("txo_runtime.path_helpers") == 1

@@ -109,3 +109,53 @@ def test_logging_keeps_only_the_users_own_v21_choices() -> None:
     assert changed.data["file"]["filename"] == "acme.log"
     assert changed.data["loggers"]["zeep"] == "ERROR"
     assert changed.data["version"] == "3.0"
+
+
+def _v21_logging(console: object, file: object, loggers: dict) -> dict:
+    old = json.loads((FIXTURE / "config" / "logging-config.json").read_text())
+    old["handlers"]["console"]["level"] = console
+    old["handlers"]["file"]["level"] = file
+    old["loggers"].update({name: {"level": level} for name, level in loggers.items()})
+    return old
+
+
+@pytest.mark.parametrize(
+    ("v21_level", "v30_level"),
+    [(10, "DEBUG"), (15, "DEBUG"), (25, "INFO"), (30, "WARNING"), (45, "ERROR"),
+     (60, "CRITICAL"), (5, "DEBUG"), ("35", "WARNING"), ("warn", "WARNING"),
+     ("Error", "ERROR"), ("FATAL", "CRITICAL")],
+)  # fmt: skip
+def test_v21_numeric_and_alias_levels_become_the_standard_level_at_or_below(
+    v21_level: object, v30_level: str, tmp_path: Path
+) -> None:
+    from txo_runtime._logging_config import load_logging_settings
+
+    default = json.loads((DATA / "logging-config.json").read_text())
+    old = _v21_logging(v21_level, v21_level, {"myapp": v21_level})
+    result = migrate_logging(old, default)
+    assert result.data["file"]["level"] == v30_level
+    assert result.data["loggers"]["myapp"] == v30_level
+    path = tmp_path / "logging-config.json"
+    path.write_text(dumps(result.data))
+    assert load_logging_settings(path).file.level == v30_level  # scripts can start
+
+
+def test_unknown_v21_level_names_keep_the_default_and_become_follow_ups() -> None:
+    default = json.loads((DATA / "logging-config.json").read_text())
+    result = migrate_logging(_v21_logging("TRACE", "DEBUG", {"zeep": "TRACE"}), default)
+    assert result.data["console"]["level"] == default["console"]["level"]
+    assert result.data["loggers"]["zeep"] == default["loggers"]["zeep"]
+    assert [f for f in result.follow_ups if "'TRACE'" in f and "console.level" in f]
+    assert [f for f in result.follow_ups if "'TRACE'" in f and "logger 'zeep'" in f]
+
+
+def test_a_v21_value_the_v30_loader_refuses_keeps_the_default_and_the_rest_carries_over() -> None:
+    default = json.loads((DATA / "logging-config.json").read_text())
+    old = _v21_logging("WARNING", "DEBUG", {})
+    old["formatters"]["console"] = {"format": "{asctime} {message}", "style": "{"}
+    old["handlers"]["file"]["filename"] = "logs/{customer}.log"
+    result = migrate_logging(old, default)
+    assert result.data["console"]["format"] == default["console"]["format"]
+    assert result.data["file"]["filename"] == default["file"]["filename"]
+    assert result.data["console"]["level"] == "WARNING"
+    assert len([f for f in result.follow_ups if "does not work in v3.0" in f]) == 2

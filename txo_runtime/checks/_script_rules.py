@@ -13,13 +13,13 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+from txo_runtime._soft_fail import call_name as _call_name
+from txo_runtime._soft_fail import is_soft_fail as _soft_fail
 from txo_runtime.checks._findings import Finding, finding
 from txo_runtime.path_helpers import Dir
 
 __all__ = ["check_scripts", "check_source"]
 
-_CONFIG_NAMES = frozenset({"config", "cfg"})
-_SECTION_KEYS = frozenset({"global", "script-behavior"})
 _FOLDERS = {member.value: member.name for member in Dir}
 # Callables whose first argument is a folder; save() takes the data first.
 _DIR_FIRST = frozenset(
@@ -30,48 +30,6 @@ _DIR_SECOND = frozenset({"save", "save_json", "save_excel"})
 # Receivers whose load()/exists() take a file, not a project folder.
 _NOT_TXO_RECEIVERS = frozenset({"os", "path", "json", "yaml", "pickle", "shutil", "Path"})
 _EXIT_BUILTINS = frozenset({"exit", "quit"})
-
-
-def _call_name(node: ast.Call) -> str | None:
-    if isinstance(node.func, ast.Name):
-        return node.func.id
-    if isinstance(node.func, ast.Attribute):
-        return node.func.attr
-    return None
-
-
-def _config_root(node: ast.expr) -> tuple[bool, ast.expr | None]:
-    """Whether ``node`` is config (or a part of it), and the first subscript key used."""
-    first_key: ast.expr | None = None
-    while True:
-        if isinstance(node, ast.Subscript):
-            first_key, node = node.slice, node.value
-        elif isinstance(node, ast.Call) and _call_name(node) == "get" and node.args:
-            first_key, node = node.args[0], node.func.value  # type: ignore[attr-defined]
-        elif isinstance(node, ast.Name):
-            return node.id in _CONFIG_NAMES, first_key
-        elif isinstance(node, ast.Attribute):
-            return node.attr in _CONFIG_NAMES, first_key
-        else:
-            return False, None
-
-
-def _is_injected(key: ast.expr | None) -> bool:
-    """``_token``, ``_args`` ...: values the runtime injects only when they exist."""
-    return (
-        isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.startswith("_")
-    )
-
-
-def _soft_fail(node: ast.Call) -> bool:
-    if _call_name(node) != "get" or not isinstance(node.func, ast.Attribute):
-        return False
-    first = node.args[0] if node.args else None
-    if isinstance(first, ast.Constant) and first.value in _SECTION_KEYS:
-        return True
-    is_config, root_key = _config_root(node.func.value)
-    own_key = first if isinstance(node.func.value, (ast.Name, ast.Attribute)) else root_key
-    return is_config and not _is_injected(own_key)
 
 
 def _receiver_name(node: ast.Call) -> str | None:
@@ -98,12 +56,13 @@ def _folder_literal(node: ast.Call) -> str | None:
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
+    """``if __name__ == "__main__":``, written either way round."""
     test = node.test if isinstance(node, ast.If) else None
-    return (
-        isinstance(test, ast.Compare)
-        and isinstance(test.left, ast.Name)
-        and test.left.id == "__name__"
-        and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
+    if not (isinstance(test, ast.Compare) and [type(op) for op in test.ops] == [ast.Eq]):
+        return False
+    sides = [test.left, *test.comparators]
+    return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and any(
+        isinstance(s, ast.Constant) and s.value == "__main__" for s in sides
     )
 
 
@@ -115,7 +74,8 @@ def _exit_names(tree: ast.Module) -> tuple[set[str], set[str]]:
             modules |= {a.asname or a.name for a in node.names if a.name == "sys"}
         elif isinstance(node, ast.ImportFrom) and node.module == "sys":
             functions |= {a.asname or a.name for a in node.names if a.name == "exit"}
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    for node in tree.body:  # only a module-level function shadows the built-in; a method does not
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions.discard(node.name)  # a function of the script's own called exit()
     return modules, functions
 

@@ -25,6 +25,8 @@ from txo_runtime.migrate.code_rewrite import (
 )
 
 _CODE = cst.Module([])
+PATH_HELPERS = "txo_runtime.path_helpers"
+_Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -72,11 +74,27 @@ class LegacyRewriter(VisitorBasedCodemodCommand):
         self.changes: list[tuple[int, str, str]] = []
         self.follow_ups: list[tuple[int, str]] = []
         self._renames: dict[str, str] = {}
+        self._needs_dir = False
 
     def _line(self, node: cst.CSTNode) -> int:
         return int(self.get_metadata(PositionProvider, node).start.line)
 
     # imports -----------------------------------------------------------------------------
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        """Import ``Dir`` where the module already imports from ``txo_runtime.path_helpers``;
+        a new import line only when it does not (AddImportsVisitor alone adds a second one
+        when the existing import sits below ``sys.path.insert``)."""
+        if not self._needs_dir:
+            return updated_node
+        body = list(updated_node.body)
+        for index, statement in enumerate(body):
+            merged = _with_dir(statement)
+            if merged is not None:
+                body[index] = merged
+                return updated_node.with_changes(body=body)
+        AddImportsVisitor.add_needed_import(self.context, PATH_HELPERS, "Dir")
+        return updated_node
+
     def leave_ImportFrom(
         self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
     ) -> cst.ImportFrom:
@@ -242,7 +260,7 @@ class LegacyRewriter(VisitorBasedCodemodCommand):
             return call
         new_value = cst.Attribute(value=cst.Name("Dir"), attr=cst.Name(member.name))
         args[index] = args[index].with_changes(value=new_value)
-        AddImportsVisitor.add_needed_import(self.context, "txo_runtime.path_helpers", "Dir")
+        self._needs_dir = True
         self.changes.append((line, "folder", f"{_code(value)} -> `Dir.{member.name}` in `{name}`"))
         return call.with_changes(args=args)
 
@@ -260,6 +278,27 @@ class LegacyRewriter(VisitorBasedCodemodCommand):
                     f"the extension: make sure {shown} ends with {expected[0]}",
                 )
             )
+
+
+def _with_dir(statement: _Statement) -> _Statement | None:
+    """``statement`` with ``Dir`` added, when it is a one-line ``from
+    txo_runtime.path_helpers import ...``; None for any other statement (a parenthesized
+    import gets a new line instead: cosmetic only, not worth re-flowing)."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    node = statement.body[0]
+    if not isinstance(node, cst.ImportFrom) or node.relative or node.lpar is not None:
+        return None
+    if _dotted(node.module) != PATH_HELPERS:
+        return None
+    if isinstance(node.names, cst.ImportStar):
+        return statement  # ``*`` already brings Dir
+    if any(_dotted(a.name) == "Dir" and a.asname is None for a in node.names):
+        return statement
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    names = [*node.names[:-1], node.names[-1].with_changes(comma=comma)]
+    names.append(cst.ImportAlias(name=cst.Name("Dir")))
+    return statement.with_changes(body=[node.with_changes(names=names)])
 
 
 def _folder_index(

@@ -14,25 +14,38 @@ from pathlib import Path, PurePosixPath
 
 from txo_runtime.migrate import _git
 
+# Never walked, at any depth: virtual environments, tool caches, VCS data.
 SKIP_DIRS = frozenset(
-    {".git", ".venv", "venv", "env", ".env", "node_modules", "__pycache__", "build", "dist",
-     ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "logs", "output", "data",
-     "tmp", "site-packages"}
+    {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache",
+     ".pytest_cache", ".ruff_cache", "site-packages"}
 )  # fmt: skip
+# Run folders and build output: skipped only at the project root (``src/data/`` is code).
+ROOT_SKIP_DIRS = frozenset({"env", ".env", "logs", "output", "data", "tmp", "build", "dist"})
 SECRET_SUFFIXES = (".pem", ".key", ".pfx", ".p12")
+SECRETS_CONFIG_SUFFIX = "-config-secrets.json"
 CONFLICT_MARKER = re.compile(r"^(<{7}|>{7})( |$)", re.MULTILINE)
 MAX_SCAN_BYTES = 2_000_000
 
 
 def is_secret(relpath: str) -> bool:
-    """Secrets files by name: never opened, never changed."""
+    """Secrets files by name: never opened, never changed.
+
+    Precise on purpose: a script such as ``src/rotate_secrets.py`` is code to migrate, and a
+    placeholder ``*.example`` holds no secret.
+    """
     name = PurePosixPath(relpath).name.lower()
+    if name.endswith(".example"):
+        return False
     return (
-        "secret" in name
+        name.endswith(SECRETS_CONFIG_SUFFIX)
         or name == ".env"
         or name.startswith(".env.")
-        or (name.endswith(SECRET_SUFFIXES))
+        or name.endswith(SECRET_SUFFIXES)
     )
+
+
+def _is_venv(folder: Path) -> bool:
+    return (folder / "pyvenv.cfg").is_file()
 
 
 class ProjectTree:
@@ -42,6 +55,7 @@ class ProjectTree:
         self.root = root
         self.baseline = baseline
         self.pending: dict[str, str | None] = {}
+        self.skipped_python: set[str] = set()  # Python files walk() left out (reported)
 
     def _guard(self, relpath: str) -> None:
         if is_secret(relpath):
@@ -56,13 +70,16 @@ class ProjectTree:
         return path.read_bytes().decode("utf-8") if path.is_file() else None
 
     def original(self, relpath: str) -> str | None:
-        """The pre-update content: the baseline commit's when there is one, else current."""
+        """The pre-update content: the baseline commit's when there is one, else current.
+
+        With a baseline, a file the baseline lacks has no original (None): the working
+        tree's copy was written by the update (the new template), not by the user.
+        """
         self._guard(relpath)
-        if self.baseline is not None:
-            data = _git.read_at(self.root, self.baseline, relpath)
-            if data is not None:
-                return data.decode("utf-8")
-        return self.current(relpath)
+        if self.baseline is None:
+            return self.current(relpath)
+        data = _git.read_at(self.root, self.baseline, relpath)
+        return data.decode("utf-8") if data is not None else None
 
     def on_disk(self, relpath: str) -> bool:
         return (self.root / relpath).is_file()
@@ -83,17 +100,35 @@ class ProjectTree:
         self.pending[relpath] = None
 
     def walk(self, suffix: str, folder: str = "") -> list[str]:
-        """Working-tree files ending in ``suffix`` (skipping venvs, run folders, secrets)."""
+        """Working-tree files ending in ``suffix`` (skipping venvs, run folders, secrets).
+
+        Python files left out for being in a root run folder are remembered in
+        ``skipped_python``, so the report can name them instead of staying silent.
+        """
         found: list[str] = []
-        start = self.root / folder
-        for dirpath, dirnames, filenames in os.walk(start):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-            rel_dir = Path(dirpath).relative_to(self.root).as_posix()
+        for dirpath, dirnames, filenames in os.walk(self.root / folder):
+            here = Path(dirpath)
+            rel_dir = here.relative_to(self.root).as_posix()
+            dirnames[:] = sorted(d for d in dirnames if self._walk_into(here, rel_dir, d))
             for name in sorted(filenames):
                 rel = name if rel_dir == "." else f"{rel_dir}/{name}"
                 if name.endswith(suffix) and not is_secret(rel):
                     found.append(rel)
         return found
+
+    def _walk_into(self, parent: Path, rel_parent: str, name: str) -> bool:
+        if name in SKIP_DIRS or _is_venv(parent / name):
+            return False
+        if rel_parent == "." and name in ROOT_SKIP_DIRS:
+            self._note_skipped_python(name)
+            return False
+        return True
+
+    def _note_skipped_python(self, folder: str) -> None:
+        for dirpath, dirnames, filenames in os.walk(self.root / folder):
+            dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
+            rel_dir = Path(dirpath).relative_to(self.root).as_posix()
+            self.skipped_python.update(f"{rel_dir}/{n}" for n in filenames if n.endswith(".py"))
 
     def baseline_files(self, folder: str) -> list[str]:
         if self.baseline is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,9 +68,25 @@ def loads(text: str) -> Any:
     return json.loads(text)
 
 
-def dumps(data: Any) -> str:
-    """Readable JSON: 2-space indent, key order kept, non-ASCII kept, final newline."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+def dumps(data: Any, indent: int | str = 2) -> str:
+    """Readable JSON: the file's indent (default 2), key order and non-ASCII kept, final
+    newline."""
+    return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
+
+
+_INDENT = re.compile(r"^[{\[][ \t]*\r?\n([ \t]+)\S")
+
+
+def indent_of(text: str | None) -> int | str:
+    """The indent a JSON file uses (spaces as a count, tabs as text); 2 when unknown.
+
+    Writing the migrated file with its own indent keeps the diff to the real changes.
+    """
+    match = _INDENT.match(text.lstrip("\ufeff") if text else "")
+    if match is None:
+        return 2
+    unit = match[1]
+    return unit if "\t" in unit else len(unit)
 
 
 def migrate_config(config: JsonDict) -> Outcome:

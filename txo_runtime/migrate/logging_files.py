@@ -9,6 +9,10 @@ format) for no one's benefit.
 from __future__ import annotations
 
 import copy
+import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from txo_runtime.migrate.config import JsonDict, Outcome
@@ -31,6 +35,10 @@ _V21_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...], Any], ...] = (
     (("@file-format", "datefmt"), ("file", "datefmt"), None),
 )  # fmt: skip
 _V21_LOGGER_DEFAULTS = {"urllib3": "WARNING"}
+# The levels a v3.0 logging config accepts (its JSON schema), highest first with numbers.
+_NUMBERS = (("CRITICAL", 50), ("ERROR", 40), ("WARNING", 30), ("INFO", 20), ("DEBUG", 10))
+LEVELS = tuple(name for name, _ in reversed(_NUMBERS))
+_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL", "NOTSET": "DEBUG"}
 _STREAMS = {"ext://sys.stdout": "stdout", "ext://sys.stderr": "stderr"}
 
 
@@ -38,8 +46,36 @@ def is_v21_logging(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("handlers"), dict)
 
 
-def migrate_logging(old: JsonDict | None, default: JsonDict) -> Outcome:
-    """The v3.0 document: the packaged default plus the user's own v2.1 choices."""
+Validator = Callable[[JsonDict], "str | None"]
+
+
+def logging_problem(doc: JsonDict) -> str | None:
+    """Why the runtime's own loader refuses ``doc`` (None when every script can start).
+
+    The loader is the judge, not a copy of its rules: a level, format or file name it would
+    refuse at start-up is caught here, before the file is written.
+    """
+    from txo_runtime._logging_config import LOGGING_CONFIG_FILE, load_logging_settings
+    from txo_runtime.exceptions import HelpfulError
+
+    with tempfile.TemporaryDirectory(prefix="txo-migrate-") as tmp:
+        path = Path(tmp) / LOGGING_CONFIG_FILE
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        try:
+            load_logging_settings(path)
+        except HelpfulError as error:
+            return error.what_went_wrong.rpartition("is invalid: ")[2]
+    return None
+
+
+def migrate_logging(
+    old: JsonDict | None, default: JsonDict, validate: Validator = logging_problem
+) -> Outcome:
+    """The v3.0 document: the packaged default plus the user's own v2.1 choices.
+
+    Each choice is applied and checked with ``validate`` on its own: one the v3.0 runtime
+    would refuse keeps the default and becomes a follow-up; the others still carry over.
+    """
     new = copy.deepcopy(default)
     out = Outcome(new)
     if old is None or not is_v21_logging(old):
@@ -48,15 +84,55 @@ def migrate_logging(old: JsonDict | None, default: JsonDict) -> Outcome:
     handlers = _named_handlers(old)
     for old_path, new_path, v21_default in _V21_FIELDS:
         value = _lookup(old, handlers, old_path)
-        if value is _MISSING or value == v21_default:
-            continue
-        value = _convert(new_path, value)
-        new[new_path[0]][new_path[1]] = value
-        out.notes.append(f"kept your {'.'.join(new_path)} = {value!r}")
+        if value is not _MISSING and value != v21_default:
+            _carry(new, new_path, value, out, validate)
     _carry_loggers(old, new, out)
     _report_unmapped(old, handlers, out)
     out.notes.insert(0, "converted to the v3.0 format (txo_runtime/data/logging-config.json)")
+    problem = validate(new)
+    if problem is not None:  # not expected: every step was checked; never write a broken file
+        out.data = copy.deepcopy(default)
+        out.follow_ups.append(f"the converted file was invalid ({problem}): wrote the default")
     return out
+
+
+def _carry(
+    new: JsonDict, new_path: tuple[str, ...], value: Any, out: Outcome, validate: Validator
+) -> None:
+    section, key = new_path
+    where = ".".join(new_path)
+    converted = _convert(new_path, value)
+    if converted is _MISSING:
+        out.follow_ups.append(
+            f"your v2.1 {where} {value!r} is not a standard level: the v3.0 default "
+            f"{new[section][key]!r} was kept; set one of {', '.join(LEVELS)}"
+        )
+        return
+    previous = new[section][key]
+    new[section][key] = converted
+    problem = validate(new)
+    if problem is not None:
+        new[section][key] = previous
+        out.follow_ups.append(
+            f"your v2.1 {where} {value!r} does not work in v3.0 ({problem}): "
+            f"the v3.0 default {previous!r} was kept"
+        )
+        return
+    shown = f"{converted!r}" + ("" if converted == value else f" (was {value!r})")
+    out.notes.append(f"kept your {where} = {shown}")
+
+
+def level_name(value: Any) -> str | None:
+    """The standard level for a v2.1 level: a name, or a number mapped to the nearest
+    standard level at or below it (15 -> DEBUG, 25 -> INFO); None for an unknown name."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return next((name for name, number in _NUMBERS if value >= number), "DEBUG")
+    if isinstance(value, str):
+        name = _ALIASES.get(value.strip().upper(), value.strip().upper())
+        return name if name in LEVELS else None
+    return None
 
 
 _MISSING = object()
@@ -83,12 +159,14 @@ def _lookup(old: JsonDict, handlers: dict[str, Any], path: tuple[str, ...]) -> A
 
 
 def _convert(new_path: tuple[str, ...], value: Any) -> Any:
+    """The v3.0 value, or ``_MISSING`` when a level has no standard equivalent."""
     if new_path == ("console", "stream"):
         return _STREAMS.get(str(value), "stderr")
     if new_path == ("file", "filename"):
         return str(value).replace("\\", "/").rsplit("/", 1)[-1]  # v3.0: a name inside logs/
     if new_path[1] == "level":
-        return str(value).upper()
+        level = level_name(value)
+        return _MISSING if level is None else level
     return value
 
 
@@ -97,8 +175,18 @@ def _carry_loggers(old: JsonDict, new: JsonDict, out: Outcome) -> None:
         level = settings.get("level") if isinstance(settings, dict) else settings
         if level is None or _V21_LOGGER_DEFAULTS.get(name) == level:
             continue
-        new.setdefault("loggers", {})[name] = str(level).upper()
-        out.notes.append(f"kept your level {str(level).upper()} for logger '{name}'")
+        converted = level_name(level)
+        if converted is None:
+            kept = new.get("loggers", {}).get(name)
+            now = f"the v3.0 default {kept!r} was kept" if kept else "it logs at the root level"
+            out.follow_ups.append(
+                f"your v2.1 level {level!r} of logger '{name}' is not a standard level: {now}; "
+                f"add it to 'loggers' with one of {', '.join(LEVELS)}"
+            )
+            continue
+        new.setdefault("loggers", {})[name] = converted  # a standard name: always valid
+        shown = converted + ("" if converted == level else f" (was {level!r})")
+        out.notes.append(f"kept your level {shown} for logger '{name}'")
 
 
 def _report_unmapped(old: JsonDict, handlers: dict[str, Any], out: Outcome) -> None:

@@ -18,8 +18,10 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from txo_runtime._soft_fail import soft_fail_lines
 from txo_runtime.exceptions import HelpfulError
 from txo_runtime.migrate import _git
+from txo_runtime.migrate._restore import plan_restore_deleted, plan_run_folders
 from txo_runtime.migrate._tree import ProjectTree
 from txo_runtime.migrate.adopt import RenderFailed, plan_template_files, render_template
 from txo_runtime.migrate.answers import (
@@ -29,11 +31,15 @@ from txo_runtime.migrate.answers import (
     infer_answers,
 )
 from txo_runtime.migrate.code_rewrite import rewrite_source
-from txo_runtime.migrate.config import Outcome, dumps, loads, migrate_config
+from txo_runtime.migrate.config import Outcome, dumps, indent_of, loads, migrate_config
 from txo_runtime.migrate.logging_files import migrate_logging
 from txo_runtime.migrate.report import REPORT_NAME, MigrationReport
 from txo_runtime.migrate.schema import declare_config_keys, is_v3_schema, merge_schema
-from txo_runtime.migrate.template_sections import add_missing_sections, template_sections
+from txo_runtime.migrate.template_sections import (
+    add_missing_sections,
+    template_schema,
+    template_sections,
+)
 
 SCHEMA_FILE = "schemas/org-env-config-schema.json"
 LOGGING_FILE = "config/logging-config.json"
@@ -75,14 +81,17 @@ def migrate_project(
     unmerged = _git.unmerged_paths(root) if _git.is_repository(root) else []
     tree = ProjectTree(root, baseline)
     report = MigrationReport(project=root, dry_run=dry_run)
-    sections = template_sections(template_root, tree.current(ANSWERS_FILE))
+    answers = tree.current(ANSWERS_FILE)
+    sections = template_sections(template_root, answers)
     configs = _plan_configs(tree, report, unmerged, sections)
     _plan_secrets_examples(tree, report, configs)
-    _plan_schema(tree, report, configs, unmerged)
+    _plan_schema(tree, report, configs, unmerged, template_schema(template_root, answers))
     _plan_logging(tree, report, unmerged)
     vendored = _plan_utils(tree, report)
+    plan_restore_deleted(tree, report)
     _plan_code(tree, report, vendored)
     _plan_answers(tree, report, template_src)
+    plan_run_folders(tree, report)
     _plan_requirements(tree, report)
     _collect_conflicts(tree, report, unmerged)
     if not dry_run and (report.changed or report.conflicts):
@@ -152,7 +161,7 @@ def _write_json(
         same = False
     if same:
         return False
-    tree.write(rel, dumps(data))
+    tree.write(rel, dumps(data, indent_of(tree.original(rel) or current)))
     if tree.baseline is not None and rel in unmerged:
         report.add(
             rel,
@@ -209,9 +218,13 @@ def _plan_secrets_examples(
 
 
 def _plan_schema(
-    tree: ProjectTree, report: MigrationReport, configs: dict[str, Any], unmerged: list[str]
+    tree: ProjectTree,
+    report: MigrationReport,
+    configs: dict[str, Any],
+    unmerged: list[str],
+    template: Any,
 ) -> None:
-    base = _schema_base(tree)
+    base = _schema_base(tree, template)
     text = tree.original(SCHEMA_FILE)
     user = _parse(tree, report, SCHEMA_FILE, text) if text is not None else None
     if not isinstance(user, dict):
@@ -231,8 +244,11 @@ def _plan_schema(
             report.follow_up(SCHEMA_FILE, 0, item)
 
 
-def _schema_base(tree: ProjectTree) -> Any:
-    """The new template's rendered schema after a copier update, else the packaged one."""
+def _schema_base(tree: ProjectTree, template: Any) -> Any:
+    """The base the user's schema is merged into: after a copier update, the schema copier
+    rendered; when its line merge conflicted, the new template's schema rendered with the
+    project's answers (it declares the ``odata``/``soap`` sections the configs get);
+    the packaged schema only when there is no template."""
     if tree.baseline is not None:
         rendered = tree.current(SCHEMA_FILE)
         try:
@@ -241,6 +257,8 @@ def _schema_base(tree: ProjectTree) -> Any:
             data = None
         if isinstance(data, dict) and is_v3_schema(data):
             return data
+    if isinstance(template, dict) and is_v3_schema(template):
+        return template
     return loads(packaged_text("org-env-config-schema.json"))
 
 
@@ -311,6 +329,27 @@ def _plan_code(tree: ProjectTree, report: MigrationReport, vendored: set[str]) -
             report.follow_up(rel, line, description)
         if result.source is not None:
             tree.write(rel, result.source)
+        _report_soft_fails(report, rel, result.source or text)
+    for rel in sorted(tree.skipped_python):
+        report.follow_up(
+            rel,
+            0,
+            "not migrated: Python in a run folder is not treated as code; if it is a script, "
+            "move it into src/ and run `txo migrate` again",
+        )
+
+
+def _report_soft_fails(report: MigrationReport, rel: str, source: str) -> None:
+    """v3.0 validates the config, so a required value read with ``.get`` hides a mistake."""
+    if not rel.startswith("src/"):
+        return
+    for line in soft_fail_lines(source):
+        report.follow_up(
+            rel,
+            line,
+            "reads config with `.get(...)`: v3.0 validates the config against the schema, "
+            'so read required values as `config["section"]["key"]` (a typo then fails loudly)',
+        )
 
 
 def _plan_answers(tree: ProjectTree, report: MigrationReport, template_src: str | None) -> None:

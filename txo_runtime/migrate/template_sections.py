@@ -1,4 +1,4 @@
-"""Config sections the v3.0 template adds for its starter scripts (``odata``, ``soap``).
+"""Config sections (and their schema) the v3.0 template adds for its starter scripts.
 
 During ``copier update`` the new template may bring a starter script (``use_odata`` defaults
 to true) that reads a config section a v2.1 config never had. The template's per-environment
@@ -14,26 +14,41 @@ from typing import Any
 from txo_runtime.migrate.config import JsonDict, loads
 
 CONFIG_SOURCE = Path("template") / "config" / "_environment" / "config.json"
+SCHEMA_SOURCE = Path("template") / "schemas" / "org-env-config-schema.json"
 CORE_SECTIONS = ("global", "script-behavior")
 
 
 def template_sections(template_root: Path | None, answers_text: str | None) -> JsonDict:
     """Top-level sections of the template's config rendered with the project's answers."""
-    source = template_root / CONFIG_SOURCE if template_root is not None else None
-    if source is None or not source.is_file() or not answers_text:
+    rendered = render_template_json(template_root, CONFIG_SOURCE, answers_text)
+    if rendered is None:
         return {}
+    return {k: v for k, v in rendered.items() if k not in CORE_SECTIONS}
+
+
+def template_schema(template_root: Path | None, answers_text: str | None) -> JsonDict | None:
+    """The template's project schema rendered with the project's answers (its ``odata`` and
+    ``soap`` sections match the sections :func:`template_sections` adds to the configs)."""
+    return render_template_json(template_root, SCHEMA_SOURCE, answers_text)
+
+
+def render_template_json(
+    template_root: Path | None, source: Path, answers_text: str | None
+) -> JsonDict | None:
+    """One JSON file of the template rendered with the project's answers, else None."""
+    path = template_root / source if template_root is not None else None
+    if path is None or not path.is_file() or not answers_text:
+        return None
     import jinja2
     import yaml
 
     answers = {k: v for k, v in (yaml.safe_load(answers_text) or {}).items() if k[:1] != "_"}
     try:
-        text = jinja2.Environment().from_string(source.read_text(encoding="utf-8"))
+        text = jinja2.Environment().from_string(path.read_text(encoding="utf-8"))
         rendered: Any = loads(text.render(cookiecutter=answers))
     except (jinja2.TemplateError, ValueError):
-        return {}  # an unexpected template: the follow-ups still name missing sections
-    if not isinstance(rendered, dict):
-        return {}
-    return {k: v for k, v in rendered.items() if k not in CORE_SECTIONS}
+        return None  # an unexpected template: the follow-ups still name what is missing
+    return rendered if isinstance(rendered, dict) else None
 
 
 def add_missing_sections(config: JsonDict, sections: JsonDict) -> list[str]:
