@@ -21,6 +21,7 @@ __all__ = [
     "Dir",
     "find_project_root",
     "get_path",
+    "is_project_root",
     "resolve_dir",
 ]
 
@@ -82,7 +83,8 @@ def resolve_dir(directory: Dir | str, *, stacklevel: int = 3) -> Dir:
     )
 
 
-def _is_project_root(candidate: Path) -> bool:
+def is_project_root(candidate: Path) -> bool:
+    """Whether this very folder is a project root (the marker rule of find_project_root)."""
     if (candidate / ANSWERS_FILE).is_file():
         return True
     return (candidate / "config").is_dir() and (candidate / "pyproject.toml").is_file()
@@ -108,7 +110,7 @@ def find_project_root(start: Path | str | None = None) -> Path:
         return root
     here = Path(start if start is not None else Path.cwd()).resolve()
     for candidate in (here, *here.parents):
-        if _is_project_root(candidate):
+        if is_project_root(candidate):
             return candidate
     raise HelpfulError(
         what_went_wrong=f"No txo project found in '{here}' or any folder above it",

@@ -69,7 +69,9 @@ def test_without_a_template_new_fails_with_how_to_pass_one(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv(cli.TEMPLATE_ENV, raising=False)
-    monkeypatch.setattr(cli, "_source_checkout", lambda: None)
+    from txo_runtime import _new_project
+
+    monkeypatch.setattr(_new_project, "_source_checkout", lambda: None)
     assert cli.main(["new", str(tmp_path / "p")]) == cli.EXIT_PROBLEMS
     assert "--template" in capsys.readouterr().err
 
