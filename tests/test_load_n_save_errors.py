@@ -176,12 +176,11 @@ def test_unknown_extension_on_load_says_what_to_use(handler: TxoDataHandler) -> 
         ({"a": 1}, "data.csv", "Cannot save a dict or list as .csv"),
         (pd.DataFrame({"a": [1]}), "df.yaml", "Cannot save a pandas DataFrame as .yaml"),
         ({"S": pd.DataFrame({"a": [1]})}, "df.csv", "Cannot save a dict of DataFrames as .csv"),
-        ("text", "report.xlsx", "Cannot save a str as .xlsx"),
         ({"a": 1}, "no_extension", "a file without extension"),
         (object(), "x.json", "Cannot save data of type object"),
         (42, "x.json", "Cannot save data of type int"),
     ],
-    ids=["dict-csv", "frame-yaml", "frames-csv", "str-xlsx", "dict-noext", "object", "int"],
+    ids=["dict-csv", "frame-yaml", "frames-csv", "dict-noext", "object", "int"],
 )
 def test_unsupported_combination_lists_the_ones_that_exist(
     handler: TxoDataHandler, data: Any, filename: str, message: str
@@ -193,6 +192,105 @@ def test_unsupported_combination_lists_the_ones_that_exist(
     assert "pandas DataFrame -> .csv, .xlsx, .json, .parquet (needs pyarrow)" in text
     assert "dict or list -> .json, .yaml, .yml" in text
     assert not (handler.root / "output").exists()  # nothing touched
+
+
+BINARY_NAMES = [
+    *("r.xlsx", "r.XLSX", "r.xlsb", "r.ods", "r.docx", "r.odt", "r.pptx", "r.pdf"),
+    *("r.zip", "r.7z", "r.tar", "r.tar.gz", "r.bz2", "r.xz", "r.avro", "r.pkl", "r.parquet"),
+]
+
+
+@pytest.mark.parametrize("filename", BINARY_NAMES)
+def test_str_is_refused_for_binary_extensions_before_anything_is_written(
+    handler: TxoDataHandler, filename: str
+) -> None:
+    with pytest.raises(HelpfulError, match="is a binary format") as caught:
+        handler.save("not a document", Dir.OUTPUT, filename)
+
+    assert "handler.save(buffer.getvalue()" in str(caught.value)  # the fix: pass bytes
+    assert not (handler.root / "output").exists()
+
+
+@pytest.mark.parametrize("filename", ["r.docx", "r.7z", "r.pkl"])
+def test_bytes_are_still_accepted_for_binary_extensions(
+    handler: TxoDataHandler, filename: str
+) -> None:
+    path = handler.save(b"PK\x03\x04 real bytes", Dir.OUTPUT, filename)
+
+    assert path.read_bytes() == b"PK\x03\x04 real bytes"
+
+
+@pytest.mark.parametrize("filename", ["d.json", "d.parquet"])
+def test_duplicate_column_names_are_refused_where_columns_would_be_lost(
+    handler: TxoDataHandler, filename: str
+) -> None:
+    target = handler.save(b"old", Dir.OUTPUT, filename)
+    frame = pd.DataFrame([[1, 2], [3, 4]], columns=["a", "a"])
+
+    with pytest.raises(HelpfulError, match=r"duplicate column names \['a'\]"):
+        handler.save(frame, Dir.OUTPUT, filename)
+
+    _assert_untouched(target, b"old")
+
+
+def test_json_index_clashing_with_a_column_is_refused(handler: TxoDataHandler) -> None:
+    frame = pd.DataFrame({"k": [1]}, index=pd.Index(["x"], name="k"))
+
+    with pytest.raises(HelpfulError, match="Cannot keep the index as a column") as caught:
+        handler.save(frame, Dir.OUTPUT, "clash.json", index=True)
+
+    assert "rename_axis" in str(caught.value)
+    assert list((handler.root / "output").iterdir()) == []  # no temp file left
+
+
+MULTI_LEVEL = pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("a", "b"), ("a", "c")]))
+
+
+@pytest.mark.parametrize(
+    ("data", "filename"),
+    [(MULTI_LEVEL, "m.xlsx"), ({"S": MULTI_LEVEL}, "m.xlsx"), (MULTI_LEVEL, "m.json")],
+    ids=["frame-xlsx", "frames-xlsx", "frame-json"],
+)
+def test_multiindex_columns_are_a_helpful_error_and_leave_the_old_file(
+    handler: TxoDataHandler, data: Any, filename: str
+) -> None:
+    target = handler.save(b"old", Dir.OUTPUT, filename)
+
+    with pytest.raises(HelpfulError, match="MultiIndex") as caught:
+        handler.save(data, Dir.OUTPUT, filename)
+
+    assert "' '.join(map(str, name))" in str(caught.value)
+    _assert_untouched(target, b"old")
+
+
+def test_multiindex_columns_in_excel_work_with_the_index(handler: TxoDataHandler) -> None:
+    path = handler.save(MULTI_LEVEL, Dir.OUTPUT, "m.xlsx", index=True)
+
+    assert path.stat().st_size > 0
+
+
+def test_sheet_name_for_a_dict_of_frames_says_the_keys_are_the_names(
+    handler: TxoDataHandler,
+) -> None:
+    target = handler.save(b"old", Dir.OUTPUT, "s.xlsx")
+
+    with pytest.raises(HelpfulError, match="dict keys are the sheet names"):
+        handler.save({"A": pd.DataFrame({"a": [1]})}, Dir.OUTPUT, "s.xlsx", sheet_name="X")
+
+    _assert_untouched(target, b"old")
+
+
+def test_error_before_the_first_sheet_is_not_hidden_by_excel_writer(
+    handler: TxoDataHandler,
+) -> None:
+    # pandas' ExcelWriter.close() on a book without sheets raises "At least one sheet must
+    # be visible", which used to replace the real error.
+    target = handler.save(b"old", Dir.OUTPUT, "s.xlsx")
+
+    with pytest.raises(HelpfulError, match="Unknown option .*no_such_option"):
+        handler.save({"A": pd.DataFrame({"a": [1]})}, Dir.OUTPUT, "s.xlsx", no_such_option=1)
+
+    _assert_untouched(target, b"old")
 
 
 def test_unsupported_value_inside_json_data_names_its_type(handler: TxoDataHandler) -> None:

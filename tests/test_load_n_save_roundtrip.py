@@ -269,6 +269,85 @@ def test_dataframe_index_is_written_only_when_asked(handler: TxoDataHandler) -> 
     assert handler.load_text(Dir.OUTPUT, "with_index.csv").splitlines()[0] == "id,name,amount"
 
 
+def test_json_keeps_the_index_only_when_asked(handler: TxoDataHandler) -> None:
+    frame = pd.DataFrame({"v": [1, 2]}, index=pd.Index(["x", "y"], name="k"))
+
+    handler.save(frame, Dir.OUTPUT, "plain.json")
+    handler.save(frame, Dir.OUTPUT, "indexed.json", index=True)
+    handler.save(frame.reset_index(drop=True), Dir.OUTPUT, "unnamed.json", index=True)
+
+    assert handler.load_json(Dir.OUTPUT, "plain.json") == [{"v": 1}, {"v": 2}]
+    assert handler.load_json(Dir.OUTPUT, "indexed.json") == [{"k": "x", "v": 1}, {"k": "y", "v": 2}]
+    assert handler.load_json(Dir.OUTPUT, "unnamed.json") == [
+        {"index": 0, "v": 1},
+        {"index": 1, "v": 2},
+    ]
+
+
+@pytest.mark.parametrize("filename", ["d.csv", "d.xlsx"])
+def test_duplicate_column_names_keep_every_column_in_csv_and_xlsx(
+    handler: TxoDataHandler, filename: str
+) -> None:
+    frame = pd.DataFrame([[1, 2], [3, 4]], columns=["a", "a"])
+
+    handler.save(frame, Dir.OUTPUT, filename)
+
+    back = handler.load(Dir.OUTPUT, filename)
+    assert back.values.tolist() == [[1, 2], [3, 4]]  # pandas renames the second to "a.1"
+
+
+SAVED_ROWS = [
+    {"no": "00123", "amt": Decimal("1.10"), "country": "NA", "name": "Null", "note": None},
+    {"no": "00456", "amt": Decimal("2.50"), "country": "FI", "name": "nan", "note": "ok"},
+]
+
+
+def test_load_csv_with_dtype_str_returns_every_cell_as_saved(handler: TxoDataHandler) -> None:
+    handler.save(SAVED_ROWS, Dir.OUTPUT, "rows.csv")
+
+    text = handler.load_csv(Dir.OUTPUT, "rows.csv", dtype=str)
+    exact = handler.load_csv(Dir.OUTPUT, "rows.csv", dtype={"no": str}, converters={"amt": Decimal})
+
+    assert text["no"].tolist() == ["00123", "00456"]
+    assert text["amt"].tolist() == ["1.10", "2.50"]
+    assert exact["amt"].tolist() == [Decimal("1.10"), Decimal("2.50")]
+    assert exact["no"].tolist() == ["00123", "00456"]
+
+
+def test_load_csv_by_default_guesses_numbers_but_only_empty_cells_are_missing(
+    handler: TxoDataHandler,
+) -> None:
+    handler.save(SAVED_ROWS, Dir.OUTPUT, "rows.csv")
+
+    frame = handler.load(Dir.OUTPUT, "rows.csv")
+
+    assert frame["no"].tolist() == [123, 456]  # CSV has no types: documented, use dtype=str
+    assert frame["country"].tolist() == ["NA", "FI"]  # Namibia is not a missing value
+    assert frame["name"].tolist() == ["Null", "nan"]
+    assert frame["note"].isna().tolist() == [True, False]
+
+
+def test_load_csv_with_own_na_rules_gets_pandas_behaviour(handler: TxoDataHandler) -> None:
+    handler.save(SAVED_ROWS, Dir.OUTPUT, "rows.csv")
+
+    frame = handler.load_csv(Dir.OUTPUT, "rows.csv", keep_default_na=True)
+
+    assert frame["country"].isna().tolist() == [True, False]
+
+
+def test_load_excel_keeps_na_like_text_and_dtype_str_keeps_zeros(handler: TxoDataHandler) -> None:
+    handler.save(SAVED_ROWS, Dir.OUTPUT, "rows.xlsx")
+
+    frame = handler.load_excel(Dir.OUTPUT, "rows.xlsx")
+    text = handler.load_excel(Dir.OUTPUT, "rows.xlsx", dtype={"no": str})
+
+    assert frame["no"].tolist() == [123, 456]  # pandas turns number-like text into numbers
+    assert text["no"].tolist() == ["00123", "00456"]
+    assert frame["country"].tolist() == ["NA", "FI"]
+    assert frame["name"].tolist() == ["Null", "nan"]
+    assert frame["note"].isna().tolist() == [True, False]
+
+
 def test_records_csv_uses_all_keys_and_blank_cells_for_missing(handler: TxoDataHandler) -> None:
     rows = [{"a": 1, "nested": {"x": 1}}, {"a": None, "b": Decimal("0.10")}]
 

@@ -88,7 +88,7 @@ def _writing(target: Path) -> Iterator[None]:
             how_to_fix="Pass only options that pandas' to_csv/to_excel/to_parquet accept",
             example="handler.save(df, Dir.OUTPUT, 'report.xlsx', sheet_name='Data')",
         ) from exc
-    except ValueError as exc:  # pandas/openpyxl refusing the data (e.g. tz-aware datetimes)
+    except (ValueError, NotImplementedError) as exc:  # pandas/openpyxl refusing the data
         raise FileOperationError(
             f"Could not write '{target}': {exc}",
             path=str(target),
@@ -202,7 +202,12 @@ class TxoDataHandler:
         return readers.read_yaml(path, exact_decimals=exact_decimals)
 
     def load_csv(self, directory: Dir | str, filename: str, **kwargs: Any) -> Any:
-        """A DataFrame; ``kwargs`` go to ``pandas.read_csv`` (``sep``, ``dtype`` ...)."""
+        """A DataFrame; ``kwargs`` go to ``pandas.read_csv`` (``sep``, ``dtype`` ...).
+
+        CSV has no types: pandas guesses them, so "00123" becomes 123. Pass ``dtype=str`` to
+        get every cell as written. Only empty cells are missing values ("NA" stays text)
+        unless ``keep_default_na``/``na_values`` are given.
+        """
         return readers.read_csv(self._locate(directory, filename, stacklevel=4), **kwargs)
 
     def load_excel(

@@ -21,6 +21,7 @@ from txo_runtime.exceptions import FileOperationError
 
 __all__ = [
     "missing_file_error",
+    "only_empty_cells_missing",
     "read_bytes",
     "read_csv",
     "read_excel",
@@ -124,11 +125,23 @@ def read_yaml(path: Path, *, exact_decimals: bool = False) -> Any:
         raise _malformed(path, "YAML", line, column, problem) from exc
 
 
+def only_empty_cells_missing(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Only an empty cell is a missing value, unless the caller chose the NA rules.
+
+    pandas' default also turns the text "NA", "N/A", "NULL", "nan", "None" ... into NaN, so a
+    country code "NA" (Namibia) or a surname "Null" would vanish. save() writes missing
+    values as empty cells, so reading only those as missing returns what was saved.
+    """
+    if "keep_default_na" in kwargs or "na_values" in kwargs:
+        return kwargs
+    return {**kwargs, "keep_default_na": False, "na_values": [""]}
+
+
 def read_csv(path: Path, **kwargs: Any) -> Any:
     pandas = import_lazily("pandas", purpose="Reading .csv files")
     with reading(path):
         try:
-            return pandas.read_csv(path, **kwargs)
+            return pandas.read_csv(path, **only_empty_cells_missing(kwargs))
         except (pandas.errors.EmptyDataError, pandas.errors.ParserError) as exc:
             raise FileOperationError(
                 f"Cannot read CSV {path}: {str(exc).strip()}",
@@ -177,7 +190,7 @@ def read_excel(path: Path, sheet_name: Any = 0, **kwargs: Any) -> Any:
     pandas = import_lazily("pandas", purpose="Reading .xlsx files")
     with _open_workbook(pandas, path) as book:
         _check_sheets(path, list(book.sheet_names), sheet_name)
-        return pandas.read_excel(book, sheet_name=sheet_name, **kwargs)
+        return pandas.read_excel(book, sheet_name=sheet_name, **only_empty_cells_missing(kwargs))
 
 
 def read_parquet(path: Path, **kwargs: Any) -> Any:

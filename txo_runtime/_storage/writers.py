@@ -15,6 +15,11 @@ from typing import Any
 
 from txo_runtime._storage import yaml_codec
 from txo_runtime._storage.excel_rules import check_fits_sheet, check_sheet_names
+from txo_runtime._storage.frame_rules import (
+    check_flat_columns,
+    check_unique_columns,
+    with_index_as_columns,
+)
 from txo_runtime._storage.json_codec import encode_json
 from txo_runtime._storage.lazy import import_lazily, is_instance_of
 from txo_runtime.exceptions import HelpfulError
@@ -30,9 +35,22 @@ __all__ = [
 
 Writer = Callable[..., None]
 
-# Extensions a str must not be written to: the result would be a corrupt binary file.
+# Extensions a str must not be written to: the result would be a corrupt binary file that
+# the program for it cannot open. Bytes are still accepted for all of them.
 BINARY_EXTENSIONS = frozenset(
-    {".xlsx", ".xlsm", ".xls", ".parquet", ".zip", ".gz", ".pdf", ".png", ".jpg", ".jpeg"}
+    {
+        # office documents (zip or OLE containers)
+        *(".xlsx", ".xlsm", ".xlsb", ".xls", ".xltx", ".xltm", ".ods", ".odt", ".odp"),
+        *(".docx", ".docm", ".doc", ".dotx", ".pptx", ".pptm", ".ppt", ".pdf"),
+        # archives and compressed files
+        *(".zip", ".7z", ".rar", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".zst", ".lz4"),
+        # data formats
+        *(".parquet", ".feather", ".arrow", ".avro", ".orc", ".pkl", ".pickle", ".npy"),
+        *(".npz", ".h5", ".hdf5", ".sqlite", ".sqlite3", ".db"),
+        # images, audio, video, executables
+        *(".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ico"),
+        *(".mp3", ".mp4", ".wav", ".avi", ".mov", ".exe", ".dll", ".whl", ".jar"),
+    }
 )
 KIND_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -126,11 +144,23 @@ def _write_frame_csv(frame: Any, temp: Path, **kwargs: Any) -> None:
     frame.to_csv(temp, **kwargs)
 
 
+def _check_frame_for_excel(frame: Any, kwargs: Mapping[str, Any]) -> None:
+    header = kwargs.get("header", True) is not False
+    check_fits_sheet(frame, index=kwargs["index"], header=header)
+    if not kwargs["index"] and header:
+        check_flat_columns(
+            frame,
+            ".xlsx",
+            because="cannot hold them without the index (pandas refuses)",
+            or_else=", or pass index=True",
+        )
+
+
 def _write_frame_xlsx(frame: Any, temp: Path, **kwargs: Any) -> None:
     sheet_name = kwargs.pop("sheet_name", "Sheet1")
     kwargs.setdefault("index", False)
     check_sheet_names([sheet_name])
-    check_fits_sheet(frame, index=kwargs["index"], header=kwargs.get("header", True) is not False)
+    _check_frame_for_excel(frame, kwargs)
     import_lazily("openpyxl", purpose="Saving .xlsx files")
     frame.to_excel(temp, engine="openpyxl", sheet_name=sheet_name, **kwargs)
 
@@ -141,28 +171,44 @@ def _write_records_xlsx(rows: list[Mapping[str, Any]], temp: Path, **kwargs: Any
 
 
 def _write_frames_xlsx(frames: Mapping[str, Any], temp: Path, **kwargs: Any) -> None:
+    if "sheet_name" in kwargs:
+        raise HelpfulError(
+            what_went_wrong="sheet_name= cannot be used when saving a dict of DataFrames",
+            how_to_fix="The dict keys are the sheet names: rename the keys instead",
+            example="handler.save({'Customers': df1, 'Orders': df2}, Dir.OUTPUT, 'report.xlsx')",
+        )
     kwargs.setdefault("index", False)
     check_sheet_names(frames.keys())
     for frame in frames.values():
-        check_fits_sheet(frame, index=kwargs["index"])
+        _check_frame_for_excel(frame, kwargs)
     import_lazily("openpyxl", purpose="Saving .xlsx files")
     pandas = _pandas("Saving DataFrames as .xlsx")
-    with pandas.ExcelWriter(temp, engine="openpyxl") as excel:
+    # Not "with ExcelWriter": on an error before the first sheet exists, its close() raises
+    # "At least one sheet must be visible" and hides the real error. Our handle is closed
+    # either way; the unsaved workbook is only memory, and the temp file is removed.
+    with open(temp, "wb") as handle:
+        excel = pandas.ExcelWriter(handle, engine="openpyxl")
         for name, frame in frames.items():
             frame.to_excel(excel, sheet_name=name, **kwargs)
+        excel.close()
 
 
 def _write_frame_json(
-    frame: Any, temp: Path, *, indent: int | str | None = 2, sort_keys: bool = False,
-    ensure_ascii: bool = False,
+    frame: Any, temp: Path, *, index: bool = False, indent: int | str | None = 2,
+    sort_keys: bool = False, ensure_ascii: bool = False,
 ) -> None:  # fmt: skip
     # Through our encoder, not DataFrame.to_json: Decimal columns keep their digits and
     # NaN/NaT/dates follow the same rules as dict data.
+    if index:
+        frame = with_index_as_columns(frame)
+    check_unique_columns(frame, ".json")
+    check_flat_columns(frame, ".json", because="row objects need one text name per column")
     records = frame.to_dict(orient="records")
     _write_json(records, temp, indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii)
 
 
 def _write_frame_parquet(frame: Any, temp: Path, **kwargs: Any) -> None:
+    check_unique_columns(frame, ".parquet")
     import_lazily("pyarrow", purpose="Saving .parquet files")
     kwargs.setdefault("index", False)
     frame.to_parquet(temp, **kwargs)
@@ -197,7 +243,7 @@ ROUTES: tuple[Route, ...] = (
     Route("records", frozenset({".xlsx"}), _write_records_xlsx, None),
     Route("dataframe", frozenset({".csv"}), _write_frame_csv, None),
     Route("dataframe", frozenset({".xlsx"}), _write_frame_xlsx, None),
-    Route("dataframe", frozenset({".json"}), _write_frame_json, _JSON_OPTIONS),
+    Route("dataframe", frozenset({".json"}), _write_frame_json, _JSON_OPTIONS | {"index"}),
     Route("dataframe", frozenset({".parquet"}), _write_frame_parquet, None, "needs pyarrow"),
     Route("frames", frozenset({".xlsx"}), _write_frames_xlsx, None, "one sheet per key"),
     Route("workbook", frozenset({".xlsx"}), _write_workbook, frozenset()),
@@ -206,7 +252,7 @@ ROUTES: tuple[Route, ...] = (
         None,
         _write_text,
         frozenset({"encoding"}),
-        "any extension except .xlsx/.parquet/...",
+        "any extension except binary ones (.xlsx, .docx, .pdf, .zip, .parquet ...)",
     ),
     Route("bytes", None, _write_bytes, frozenset(), "any extension"),
 )
@@ -242,12 +288,25 @@ def _matches(route: Route, kind: str, extension: str) -> bool:
     return extension in route.extensions
 
 
+def _text_as_binary(filename: str, extension: str) -> HelpfulError:
+    return HelpfulError(
+        what_went_wrong=f"Cannot save a str as '{filename}': {extension} is a binary format, "
+        "so the file would be corrupt and its program could not open it",
+        how_to_fix="Pass the file's bytes (from the library that builds the document), or "
+        "use a text extension such as .txt, .csv or .json",
+        example="buffer = io.BytesIO()\ndocument.save(buffer)  # e.g. python-docx\n"
+        f"handler.save(buffer.getvalue(), Dir.OUTPUT, 'letter{extension}')",
+    )
+
+
 def find_route(data: Any, filename: str, options: Mapping[str, Any]) -> Route:
     """The route for ``data`` saved as ``filename``; a HelpfulError lists what exists."""
     kind = detect_kind(data)
     if kind is None:
         raise _unsupported(f"Cannot save data of type {type(data).__name__}")
     extension = Path(filename).suffix.lower()
+    if kind == "text" and extension in BINARY_EXTENSIONS:
+        raise _text_as_binary(filename, extension)
     route = next((r for r in ROUTES if _matches(r, kind, extension)), None)
     if route is None:
         shown = extension or "a file without extension"
