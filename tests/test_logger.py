@@ -8,9 +8,12 @@ test so other test files are unaffected.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import logging
+import subprocess
 import sys
+import textwrap
 import threading
 import warnings
 from logging.handlers import RotatingFileHandler
@@ -22,6 +25,8 @@ import pytest
 from project_factory import make_project, write_json
 
 import txo_runtime
+from txo_runtime import _secret_values
+from txo_runtime._secret_values import SCAN_LIMIT, SecretRegistry
 from txo_runtime.config_loader import load_config
 from txo_runtime.exceptions import HelpfulError
 from txo_runtime.logger import (
@@ -344,6 +349,70 @@ def test_short_values_are_not_redacted_and_a_warning_says_so(
     assert "lengths [4]" in console
 
 
+def test_registered_secret_is_redacted_upper_cased_hex_and_xml_escaped(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    value = "S3cr3t<Value>&-XyZ"
+    logger = setup_logger(root=project)
+    register_secret(value)
+    forms = (value.upper(), value.encode().hex(), html.escape(value, quote=False))
+    logger.info("upper %s hex %s xml %s", *forms)
+    console, file_text = _outputs(project, capsys)
+    assert console.count("[REDACTED]") == 3
+    for form in forms:
+        assert form not in console + file_text
+
+
+class _CountingText(str):
+    """A log line that counts the substring tests made on it."""
+
+    tests = 0
+
+    def __contains__(self, part: object) -> bool:
+        _CountingText.tests += 1
+        return super().__contains__(part)  # type: ignore[operator]
+
+
+def test_registering_thousands_of_secrets_costs_linear_work_and_lookups_stay_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    computed: list[str] = []
+    real_variants = _secret_values.secret_variants
+
+    def counting_variants(value: str) -> set[str]:
+        computed.append(value)
+        return real_variants(value)
+
+    monkeypatch.setattr(_secret_values, "secret_variants", counting_variants)
+    registry = SecretRegistry()
+    values = [f"Gen3rated-S3cret-{index:05d}" for index in range(2000)]
+    for value in values:  # one registration each: the worst case for a rebuild-all design
+        registry.add([value])
+        registry.add([value])  # a value registered again costs nothing
+
+    assert len(computed) == len(values)  # each value's forms computed once: O(N), not O(N^2)
+    assert registry.rebuilds == 0  # nothing is rebuilt while registering
+    assert registry._variants == set().union(*map(real_variants, values))  # kept once, no copies
+    assert len(registry._variants) > SCAN_LIMIT
+    benign = _CountingText("2026-11-25 INFO fetched 250 customers from /odata/Customers")
+    assert registry.redact(benign) == benign
+    assert registry.rebuilds == 1
+    assert _CountingText.tests <= 1  # not one test per registered form (2000 x ~10)
+    line = f"login with {values[1234]} and {quote(values[7])} done"
+    assert registry.redact(line) == "login with [REDACTED] and [REDACTED] done"
+
+
+def test_a_longer_secret_containing_a_registered_one_is_redacted_whole() -> None:
+    registry = SecretRegistry()
+    registry.add(["inner-S3cret"])
+    registry.redact("warm up")
+    registry.add(["outer-inner-S3cret-tail"])
+    assert registry.redact("x outer-inner-S3cret-tail y") == "x [REDACTED] y"
+    registry.add([f"Filler-S3cret-{index:04d}" for index in range(SCAN_LIMIT)])  # indexed
+    registry.add(["big-outer-inner-S3cret-tail-2"])
+    assert registry.redact("x big-outer-inner-S3cret-tail-2 y") == "x [REDACTED] y"
+
+
 def test_redact_helper_uses_rules_and_registered_values() -> None:
     register_secret("n0-pattern-here")
     assert redact("x n0-pattern-here y password=abc") == "x [REDACTED] y password=[REDACTED]"
@@ -437,15 +506,52 @@ def test_loguru_is_routed_redacted_and_without_locals(
 
     setup_logger(root=project)
     loguru_logger.info("loguru says token={}", "L0guruT0ken")
-    client_secret = "L0caLS3cretVar"  # diagnose=True would print this local
+    client_secret = "L0caLS3cret" + "Var"  # built: no source line shows the value
+
+    def fail(secret: str) -> None:
+        # diagnose=True would annotate this line with the value of ``secret``
+        raise ValueError("failed with password=L0guruExc " * (len(secret) > 0))
+
     try:
-        raise ValueError("failed with password=L0guruExc")
+        fail(client_secret)
     except ValueError:
-        loguru_logger.exception("loguru failure {}", len(client_secret))
+        loguru_logger.exception("loguru failure")
     console, file_text = _outputs(project, capsys)
     assert "loguru says token=[REDACTED]" in console and "Traceback" in file_text
+    assert "raise ValueError" in file_text  # the line diagnose would annotate is there
     for leaked in ("L0guruT0ken", "L0guruExc", client_secret):
         assert leaked not in console + file_text
+
+
+def test_loguru_imported_after_setup_is_routed_on_import(project: Path) -> None:
+    secret = "Imp0rted-Late-S3cret"
+    code = f"""
+        import json, sys
+        from pathlib import Path
+        from txo_runtime.logger import register_secret, reset_logging, setup_logger
+        setup_logger(root=Path({str(project)!r}))
+        register_secret({secret!r})
+        report = {{"imported_by_setup": "loguru" in sys.modules}}
+        from loguru import logger
+        logger.info("late loguru {{}}", {secret!r})
+        report["routed_once"] = len(logger._core.handlers) == 1
+        reset_logging()
+        report["hook_left"] = any("Loguru" in type(f).__name__ for f in sys.meta_path)
+        print(json.dumps(report))
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report == {"imported_by_setup": False, "routed_once": True, "hook_left": False}
+    file_text = "".join(f.read_text(encoding="utf-8") for f in (project / "logs").glob("*.log"))
+    assert "late loguru [REDACTED]" in file_text and "late loguru [REDACTED]" in result.stderr
+    assert secret not in result.stderr + file_text
 
 
 def test_route_loguru_twice_keeps_one_sink(

@@ -218,6 +218,44 @@ SECRET_LINES: list[tuple[str, str, list[str]]] = [
         "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         ["wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"],
     ),
+    ("json-password-list", '{"password": ["Li5tP4ssw0rd"], "user": "svc"}', ["Li5tP4ssw0rd"]),
+    (
+        "json-password-object",
+        '{"password": {"value": "0bjP4ssw0rd", "type": "plain"}}',
+        ["0bjP4ssw0rd"],
+    ),
+    ("repr-password-list", "{'password': ['R3prL1stPw']}", ["R3prL1stPw"]),
+    (
+        "xml-cdata-password",
+        "<ns0:Login><ns0:Password><![CDATA[Cd4taP4ss!]]></ns0:Password></ns0:Login>",
+        ["Cd4taP4ss!"],
+    ),
+    (
+        "nested-url-encoded-password",
+        "redirect=%2Flogin%3Fuser%3Dsvc%26password%3DNestedPw9%26lang%3Den",
+        ["NestedPw9"],
+    ),
+    (
+        "nested-url-encoded-client-secret",
+        "state=client_secret%3DN3stedS3cret%26scope%3Dx",
+        ["N3stedS3cret"],
+    ),
+    (
+        "url-encoded-underscore-in-key",
+        "body: grant_type=client_credentials&client_id=abc&client%5Fsecret=EncUnd3rsc0re",
+        ["EncUnd3rsc0re"],
+    ),
+    (
+        "dotnet-config-add-key",
+        '<appSettings><add key="Password" value="N3tCfgPw!"/>'
+        "<add key='Smtp.ApiKey' value='N3tApiK3y'/></appSettings>",
+        ["N3tCfgPw!", "N3tApiK3y"],
+    ),
+    (
+        "api-key-still-a-key",
+        "x_api_key=XaK3yValue99 AccountKey=AccK3yValue==;",
+        ["XaK3yValue99", "AccK3yValue"],
+    ),
 ]
 
 BENIGN_LINES: list[tuple[str, str]] = [
@@ -260,6 +298,22 @@ BENIGN_LINES: list[tuple[str, str]] = [
         "Retry-After: 120; x-ms-request-id: 1c2d3e4f-aaaa-bbbb-cccc-123456789abc",
     ),
     ("sig-in-words", "design=v2 signal=ok; the signature appears valid"),
+    # "key" alone is a key only in a configured compound (api_key, account_key ...)
+    ("bare-key", '{"key": "CUST-001", "Key": 5} key: value pair'),
+    ("database-keys", "x_key=alpha primary_key=CustomerNo sort_key=Name"),
+    ("camel-case-keys", '{"partitionKey": "tenant-42", "sortKey": "2026-11-25"}'),
+    # a shell's working directory is not an ODBC password
+    ("pwd-is-a-path", "env: PWD=/home/user/work HOME=/home/user"),
+    # paging cursors grant nothing by themselves (docs/logging.md)
+    ("paging-cursors", '{"nextPageToken": "page2", "pageToken": "CiAK42"}'),
+    ("continuation-token", "continuationToken: abc123 next_page_token=p3"),
+    ("signature-human-name", "Signature: John Smith"),
+    ("weak-etag", 'etag W/"JzQ0O0VnQUFBQUo3QlVNQU1RQXdBREFBTUFBd0FBQUFBQUE9MTswMDsn"'),
+    (
+        "business-central-odata-etag",
+        '{"@odata.etag": "W/\\"JzQ0O0VnQUFBQUo3QlVNQU1RQXdBREFBTUFBd0FBQUFBQUE9MTswMDsn\\"", '
+        '"number": "10000"}',
+    ),
 ]
 
 

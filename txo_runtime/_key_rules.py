@@ -14,6 +14,18 @@ a prefix by ``_ . -`` (``_client_secret``, ``x-api-key``, ``db.password``) or in
 camelCase (``clientSecret``), but not glued to lower-case letters unless the whole is a
 known compound (``apikey``): ``$skiptoken``, ``%24skiptoken`` and ``deltatoken`` are
 OData paging, not ``token``.
+
+What a key name counts as is deliberately narrow where ordinary data uses the same words:
+
+- a last word that is not a key on its own (``key``) counts only in a configured compound:
+  ``api_key``, ``x-api-key``, ``AccountKey``, ``aws_secret_access_key``, but not ``key``,
+  ``primary_key``, ``partitionKey`` or ``sortKey`` (database and storage vocabulary);
+- paging cursors are not credentials: ``nextPageToken``, ``pageToken``,
+  ``continuationToken``, ``skipToken``, ``deltaToken``, ``syncToken`` (they grant nothing
+  without the caller's own authorization, and a log without them cannot be followed);
+- ``PWD=/home/user/work`` is a shell's working directory, not an ODBC password: a ``pwd``
+  value that is an absolute path is kept;
+- ``Signature: John Smith`` (capitalised words separated by spaces) is a person's name.
 """
 
 from __future__ import annotations
@@ -23,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["KeyAssignmentRule", "key_name_regex", "xml_element_pattern"]
+__all__ = ["KeyAssignmentRule", "key_name_regex", "xml_add_pattern", "xml_element_pattern"]
 
 _SEPARATOR_TOKEN = "\0"  # a word boundary inside a key name: matches "_", ".", "-" or nothing
 _AUTH_SCHEMES = r"(?:bearer|basic|token|digest|negotiate|sharedaccesssignature)\s+"
@@ -31,11 +43,23 @@ _VALUE = (
     r"(?P<value>\\\"(?:[^\"\\]|\\(?!\"))*\\\""  # \"escaped\" (JSON inside a JSON string)
     r"|\"(?:[^\"\\\n]|\\.)*\""  # "double quoted"
     r"|'(?:[^'\\\n]|\\.)*'"  # 'single quoted' (Python repr)
+    # a JSON list or object, one level of nesting: {"password": ["x"]}, {"value": "x"}
+    r"|(?P<container>\[(?!REDACTED)(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]"
+    r"|\{(?:[^{}\n]|\{[^{}\n]*\})*\})"
     rf"|(?P<scheme>{_AUTH_SCHEMES})?"  # bare: query string, header, connection string ...
-    r"(?P<bare>\[REDACTED[A-Z_]*\]|[^\s&;,'\"<>)}\]\\]+))"  # ... or already redacted
+    # ... up to a separator (also a URL-encoded "&", %26), or already redacted
+    r"(?P<bare>\[REDACTED[A-Z_]*\]|(?:[^\s&;,'\"<>)}\]\\%]|%(?!26))+))"
 )
-_ASSIGNMENT = r"(?P<q>\\?[\"'])?\s*(?:=>|[:=])\s*|(?P<space>[ \t]+)"
+# "%3D" is "=" URL-encoded once more (a form body inside a query string).
+_ASSIGNMENT = r"(?P<q>\\?[\"'])?\s*(?:=>|[:=]|%3[dD])\s*|(?P<space>[ \t]+)"
 _PREFIX_SEPARATORS = "_.-"
+_ENCODED_SEPARATORS = frozenset({"%5f", "%2d", "%2e"})  # "_", "-", "." URL-encoded: client%5Fsecret
+_SEPARATORS_RE = re.compile(r"%5f|%2d|%2e|[_.\-]")
+# Words before "token" that make it a paging cursor, not a credential (see module doc).
+_CURSOR_WORDS = ("page", "continuation", "skip", "delta", "sync")
+_ABSOLUTE_PATH = re.compile(r"/|~/|[A-Za-z]:[\\/]")
+_HUMAN_NAME = re.compile(r"[A-Z][a-z'.-]+(?: [A-Z][a-z'.-]*)+")
+_HUMAN_NAME_WORDS = ("sig", "signature")
 
 
 def _words(key: str) -> list[str]:
@@ -68,10 +92,19 @@ def key_name_regex(keys: Iterable[str]) -> str:
     return _emit(trie)
 
 
+_XML_NAME_PREFIX = r"(?:[\w.:-]*[_.:-]|\w*(?-i:[a-z0-9](?=[A-Z])))?"
+
+
 def xml_element_pattern(names: str) -> str:
-    """``<ns:Name attr="...">value</`` with the value in group-free tail, the tag in ``open``."""
-    prefix = r"(?:[\w.-]*[_.-]|\w*(?-i:[a-z0-9](?=[A-Z])))?"
-    return rf"(?P<open><(?:[\w.-]+:)?{prefix}(?:{names})(?:\s[^>]*)?>)[^<]+(?=</)"
+    """``<ns:Name attr="...">value</`` (also CDATA) with the tag in group ``open``."""
+    value = r"(?:\s*<!\[CDATA\[.*?\]\]>\s*|[^<]+)"
+    return rf"(?P<open><(?:[\w.-]+:)?{_XML_NAME_PREFIX}(?:{names})(?:\s[^>]*)?>){value}(?=</)"
+
+
+def xml_add_pattern(names: str) -> str:
+    """.NET config ``<add key="Password" value="x"/>``: the value, with the rest in ``open``."""
+    key = rf"(?P<q>[\"']){_XML_NAME_PREFIX}(?:{names})(?P=q)"
+    return rf"(?P<open><add\s+key\s*=\s*{key}\s+value\s*=\s*(?P<v>[\"']))[^\"']*(?=(?P=v))"
 
 
 def _key_start(text: str, lowered: str, index: int, compounds: tuple[str, ...]) -> int | None:
@@ -80,8 +113,13 @@ def _key_start(text: str, lowered: str, index: int, compounds: tuple[str, ...]) 
         return 0
     before = text[index - 1]
     start = index
-    if before in _PREFIX_SEPARATORS:
-        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in _PREFIX_SEPARATORS):
+    encoded = lowered[index - 3 : index] if index >= 3 and lowered[index - 3] == "%" else ""
+    if encoded == "%24":  # "$" URL-encoded: %24skiptoken
+        return None
+    if encoded and encoded not in _ENCODED_SEPARATORS:  # %26password, %3Ftoken: a boundary
+        return index
+    if before in _PREFIX_SEPARATORS or encoded:
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.-%"):
             start -= 1
     elif before.isalnum():
         if text[index].isupper() and (before.islower() or before.isdigit()):  # camelCase
@@ -97,6 +135,28 @@ def _key_start(text: str, lowered: str, index: int, compounds: tuple[str, ...]) 
     return None if start > 0 and text[start - 1] == "$" else start
 
 
+def _is_key_name(prefix: str, word: str, compounds: tuple[str, ...], standalone: bool) -> bool:
+    """The words before the last one (lower case) make a sensitive key, not data."""
+    words = _SEPARATORS_RE.sub("", prefix)
+    if not standalone and not (compounds and words.endswith(compounds)):
+        return False  # "key", "primary_key", "partitionKey"
+    return not (word == "token" and words.endswith(_CURSOR_WORDS))
+
+
+def _benign_value(text: str, word: str, match: re.Match[str]) -> bool:
+    """Values that a key's name would hide but that are plainly not secrets."""
+    bare = match.group("bare")
+    if word == "pwd":
+        return bare is not None and _ABSOLUTE_PATH.match(text, match.start("value")) is not None
+    if word in _HUMAN_NAME_WORDS:
+        if bare is not None:  # the bare value stopped at the blank inside the name
+            name = _HUMAN_NAME.match(text, match.start("value"))
+            return name is not None and name.end() > match.end()
+        value = match.group("value")
+        return value[0] in "\"'" and _HUMAN_NAME.fullmatch(value[1:-1]) is not None
+    return False
+
+
 def _rewrite(match: re.Match[str], replacement: str) -> str | None:
     """The new value text (quotes and auth scheme kept); ``None`` if already redacted."""
     value = match.group("value")
@@ -104,6 +164,8 @@ def _rewrite(match: re.Match[str], replacement: str) -> str | None:
         return None
     if value.startswith('\\"'):
         return f'\\"{replacement}\\"'
+    if match.group("container") is not None:
+        return replacement
     if value[0] in "\"'":
         return f"{value[0]}{replacement}{value[0]}"
     return f"{match.group('scheme') or ''}{replacement}"
@@ -118,6 +180,11 @@ def _compounds(keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
             if len(words) > 1:
                 found[words[-1]].add("".join(words[:-1]))
     return {word: tuple(sorted(c, key=len, reverse=True)) for word, c in found.items()}
+
+
+def _standalone(keys: Iterable[str]) -> frozenset[str]:
+    """Last words that are keys on their own (``token``), unlike ``key`` of ``api_key``."""
+    return frozenset(words[0] for words in map(_words, keys) if len(words) == 1)
 
 
 def _probes(words: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -147,6 +214,7 @@ class KeyAssignmentRule:
     name: str
     probes: tuple[tuple[str, tuple[str, ...]], ...]
     compounds: dict[str, tuple[str, ...]]
+    standalone: frozenset[str]
     tail: re.Pattern[str]
     replacement: str
     # No pre-check in RedactionRules: finding the probes is the pre-check.
@@ -154,9 +222,11 @@ class KeyAssignmentRule:
 
     @classmethod
     def build(cls, keys: Iterable[str], replacement: str) -> KeyAssignmentRule:
+        keys = list(keys)
         compounds = _compounds(keys)
         tail = re.compile(rf"(?:{_ASSIGNMENT}){_VALUE}", re.IGNORECASE)
-        return cls("keys:assignment", _probes(compounds), compounds, tail, replacement)
+        probes = _probes(compounds)
+        return cls("keys:assignment", probes, compounds, _standalone(keys), tail, replacement)
 
     def _candidates(self, lowered: str) -> list[tuple[int, str]]:
         found = []
@@ -179,11 +249,8 @@ class KeyAssignmentRule:
         for index, word in self._candidates(lowered):
             if index < done:
                 continue
-            start = _key_start(text, lowered, index, self.compounds[word])
-            match = None if start is None else self.tail.match(text, index + len(word))
-            if match is None or start is None:
-                continue
-            if match.group("space") is not None and not text.startswith("--", start):
+            match = self._value_after_key(text, lowered, index, word)
+            if match is None:
                 continue
             new_value = _rewrite(match, self.replacement)
             if new_value is not None:
@@ -194,9 +261,27 @@ class KeyAssignmentRule:
         pieces.append(text[done:])
         return "".join(pieces)
 
+    def _value_after_key(
+        self, text: str, lowered: str, index: int, word: str
+    ) -> re.Match[str] | None:
+        """The assignment after the key word at ``index``; ``None`` if it is not a secret."""
+        compounds = self.compounds[word]
+        start = _key_start(text, lowered, index, compounds)
+        if start is None:
+            return None
+        standalone = word in self.standalone
+        if start < index and not _is_key_name(lowered[start:index], word, compounds, standalone):
+            return None
+        if start == index and not standalone:
+            return None
+        match = self.tail.match(text, index + len(word))
+        if match is None or (match.group("space") is not None and not text.startswith("--", start)):
+            return None
+        return None if _benign_value(text, word, match) else match
+
 
 # What may follow a key name: a closing quote, an escaped quote, a separator or a blank.
-_AFTER_KEY = frozenset("\"'\\:= \t")
+_AFTER_KEY = frozenset("\"'\\:= \t%")
 
 
 def _same_length_lower(text: str) -> str:

@@ -6,15 +6,25 @@ through ``logging``; left alone, they would print secrets the handlers redact.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import logging
 import sys
 import threading
-from types import TracebackType
+from collections.abc import Sequence
+from types import ModuleType, TracebackType
 from typing import Any
 
 from txo_runtime._logging_state import DEFAULT_LOGGER_NAME, LoggingState, redact, state
 
-__all__ = ["install_excepthook", "restore_excepthooks", "route_loguru", "unroute_loguru"]
+__all__ = [
+    "install_excepthook",
+    "remove_loguru_watcher",
+    "restore_excepthooks",
+    "route_loguru",
+    "route_loguru_when_imported",
+    "unroute_loguru",
+]
 
 _HOOK_MARKER = "txo_previous_hook"  # set on our excepthooks; holds the hook they replaced
 
@@ -100,6 +110,69 @@ def _loguru_sink(message: Any) -> None:
     stdlib_record.levelname = record["level"].name
     stdlib_record.created = record["time"].timestamp()
     target.handle(stdlib_record)
+
+
+class _LoguruWatcher(importlib.abc.MetaPathFinder):
+    """Routes loguru the moment a script first imports it, after ``setup_logger``.
+
+    Importing loguru up front would cost ~50 ms of every start-up (``--help`` included),
+    and loguru imported later keeps its default stderr sink, which prints raw secrets. So
+    ``setup_logger`` puts this finder first on ``sys.meta_path``: it finds nothing itself,
+    except for ``loguru``, whose real spec it returns with a loader that calls
+    :func:`route_loguru` right after the package has run. ``reset_logging`` removes it.
+    """
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "loguru":
+            return None
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            if finder is self or find is None:
+                continue
+            spec: importlib.machinery.ModuleSpec | None = find(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _RoutingLoader(spec.loader)
+                return spec
+        return None
+
+
+class _RoutingLoader(importlib.abc.Loader):
+    """loguru's own loader, plus :func:`route_loguru` once the module has executed."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        module: ModuleType | None = self._loader.create_module(spec)
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        route_loguru()
+
+    def __getattr__(self, name: str) -> Any:  # get_resource_reader, is_package, ...
+        return getattr(self._loader, name)
+
+
+def route_loguru_when_imported(current: LoggingState) -> None:
+    """Route loguru now if the script imported it, else as soon as it does."""
+    if "loguru" in sys.modules:
+        if "loguru_sink" not in current.saved:
+            route_loguru()
+        return
+    if "loguru_watcher" not in current.saved:
+        watcher = _LoguruWatcher()
+        current.saved["loguru_watcher"] = watcher
+        sys.meta_path.insert(0, watcher)
+
+
+def remove_loguru_watcher(current: LoggingState) -> None:
+    watcher = current.saved.pop("loguru_watcher", None)
+    if watcher is not None and watcher in sys.meta_path:
+        sys.meta_path.remove(watcher)
 
 
 def unroute_loguru(current: LoggingState) -> None:

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from txo_runtime._key_rules import (
     KeyAssignmentRule,
     key_name_regex,
+    xml_add_pattern,
     xml_element_pattern,
 )
 from txo_runtime.exceptions import HelpfulError
@@ -300,11 +301,13 @@ def _compile_pattern(entry: Any, default_replacement: str, source: str) -> Rule:
 
 def _key_rules(keys: Sequence[str], replacement: str) -> list[_TextRule]:
     names = key_name_regex(keys)
-    element = re.compile(xml_element_pattern(names), re.IGNORECASE)
+    element = re.compile(xml_element_pattern(names), re.IGNORECASE | re.DOTALL)
+    add = re.compile(xml_add_pattern(names), re.IGNORECASE)
     escaped = replacement.replace("\\", "\\\\")
     return [
         KeyAssignmentRule.build(keys, replacement),
         # Closing tags are rare in log lines: a cheap trigger for a regex that only zeep's
         # SOAP bodies need.
         Rule("keys:xml-element", element, "\\g<open>" + escaped, ("</",)),
+        Rule("keys:xml-add", add, "\\g<open>" + escaped, ("<add",)),
     ]

@@ -17,7 +17,8 @@ Two layers of redaction run on every line:
 
 Uncaught exceptions are logged through the same handlers (:func:`install_excepthook`),
 ``warnings`` are captured, and loguru, when installed, is routed into the same pipeline
-with ``diagnose=False`` (:func:`route_loguru`). Nothing happens at import time.
+with ``diagnose=False`` (:func:`route_loguru`), also when the script imports it only after
+``setup_logger`` (an import hook). Nothing happens at import time.
 
 Registered secrets, the redaction rules and the log context are not module globals: they
 live on the ``txo_runtime.logger`` ``Logger`` object held by ``logging`` itself, so they
@@ -44,8 +45,10 @@ from txo_runtime._logging_config import (
 )
 from txo_runtime._logging_hooks import (
     install_excepthook,
+    remove_loguru_watcher,
     restore_excepthooks,
     route_loguru,
+    route_loguru_when_imported,
     unroute_loguru,
 )
 from txo_runtime._logging_state import (
@@ -330,14 +333,15 @@ def setup_logger(
 
 
 def _route_loguru_if_imported(current: LoggingState) -> None:
-    """Route loguru only once the script itself has imported it.
+    """Route loguru once the script imports it: at once if it has, else on its import.
 
-    Importing loguru costs ~50 ms at every start-up; a script that uses loguru imports it
-    before it calls ``setup_logger``/``parse_args_and_load_config``, and both check again.
+    Importing loguru here would cost ~50 ms at every start-up (``--help`` included); a
+    module that imports loguru after setup is routed by an import hook instead.
     """
-    wanted = current.saved.get("route_loguru_wanted", False)
-    if wanted and "loguru" in sys.modules and "loguru_sink" not in current.saved:
-        route_loguru()
+    if current.saved.get("route_loguru_wanted", False):
+        route_loguru_when_imported(current)
+    else:
+        remove_loguru_watcher(current)
 
 
 def _install(
@@ -398,6 +402,7 @@ def reset_logging() -> None:
         if current.saved.pop("capture_warnings", False):
             logging.captureWarnings(False)
         restore_excepthooks()
+        remove_loguru_watcher(current)
         unroute_loguru(current)
         current.secrets.clear()
         current.rules = None

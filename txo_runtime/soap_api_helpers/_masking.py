@@ -4,42 +4,74 @@ SOAP puts passwords in the XML body (``<password>``, WS-Security ``<wsse:Passwor
 header- and URL-based redaction never looks. Three layers, because each alone has a gap:
 
 1. :class:`SecretRegistrar` (a zeep plugin, first in the chain) registers the text of every
-   sensitive element with the logger's exact-value redaction, so the value is masked in
-   *any* later log line or traceback, whoever writes it.
-2. :func:`mask_xml` masks sensitive elements in the bodies our transport logs at DEBUG.
+   credential element of each *request* with the logger's exact-value redaction (one batch
+   per envelope), so the value is masked in *any* later log line or traceback, whoever
+   writes it.
+2. :func:`mask_xml` masks credential elements in the bodies our transport logs at DEBUG.
 3. :class:`MaskedObserver` hands observer plugins such as zeep's ``HistoryPlugin`` a masked
    *copy* of the envelope: ``HistoryPlugin.last_sent`` otherwise keeps the raw password.
+
+Credential elements are an exact list of local names, not name fragments: a fragment
+match registered ``Standard`` from ``<PasswordPolicy>Standard</PasswordPolicy>`` and then
+took that word out of every later log line. Responses are never registered: what a
+service returns (``PaymentToken`` columns of 2000 rows) is data, and what we send is what
+we know to be a credential. Single-use values (WS-Security ``Nonce`` and a
+``PasswordDigest``) are masked but not registered: a new pair per call would grow the
+registry for the life of the process, and the pattern rules still redact those elements.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
-from txo_runtime.logger import MIN_SECRET_LENGTH, register_secret
+from txo_runtime.logger import MIN_SECRET_LENGTH, register_secrets
 
 MASK = "***"
-# Local element names (case-insensitive, '-'/'_' ignored) whose text is a credential.
-SENSITIVE_ELEMENT = re.compile(
-    r"password|passwd|pwd|passphrase|secret|token|apikey|nonce|credential|privatekey",
-    re.IGNORECASE,
+# Local element names (compared lower-cased, '-'/'_' removed) whose text is a credential.
+CREDENTIAL_ELEMENTS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "secret",
+        "clientsecret",
+        "sharedsecret",
+        "apikey",
+        "subscriptionkey",
+        "accesskey",
+        "secretkey",
+        "privatekey",
+        "token",
+        "accesstoken",
+        "refreshtoken",
+        "idtoken",
+        "authtoken",
+        "sessiontoken",
+        "securitytoken",
+        "binarysecuritytoken",
+        "nonce",
+        "credential",
+    }
 )
+_SINGLE_USE = frozenset({"nonce"})
+_DIGEST_TYPE = "#PasswordDigest"  # WS-Security UsernameToken with use_digest=True
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 
 def _local_name(tag: Any) -> str:
     if not isinstance(tag, str):  # comments and processing instructions
         return ""
-    return tag.rsplit("}", 1)[-1].replace("-", "").replace("_", "")
+    return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1].replace("-", "").replace("_", "").lower()
 
 
 def sensitive_elements(root: Any) -> list[Any]:
-    """Leaf elements of an lxml tree whose name says they hold a credential."""
+    """Elements of an lxml tree whose local name is a credential's and that hold text."""
     return [
         element
         for element in root.iter()
-        if SENSITIVE_ELEMENT.search(_local_name(element.tag)) and element.text
+        if element.text and element.text.strip() and _local_name(element.tag) in CREDENTIAL_ELEMENTS
     ]
 
 
@@ -71,16 +103,25 @@ def mask_headers(headers: Any) -> dict[str, str]:
     }
 
 
+def _single_use(element: Any) -> bool:
+    if _local_name(element.tag) in _SINGLE_USE:
+        return True
+    return str(element.get("Type", "")).endswith(_DIGEST_TYPE)
+
+
 def register_element_secrets(root: Any) -> None:
-    """Register the text of every sensitive element for exact-value log redaction."""
-    for element in sensitive_elements(root):
-        value = element.text.strip()
-        if len(value) >= MIN_SECRET_LENGTH:  # shorter ones would shred ordinary words
-            register_secret(value)
+    """Register the text of every credential element, in one batch, for log redaction."""
+    values = [
+        element.text.strip() for element in sensitive_elements(root) if not _single_use(element)
+    ]
+    # Shorter ones would shred ordinary words (register_secrets would warn about them).
+    values = [value for value in values if len(value) >= MIN_SECRET_LENGTH]
+    if values:
+        register_secrets(values)
 
 
 class SecretRegistrar:
-    """zeep plugin: register body credentials before anything can log or keep them."""
+    """zeep plugin: register request credentials before anything can log or keep them."""
 
     def egress(
         self, envelope: Any, http_headers: dict[str, str], operation: Any, binding_options: Any
@@ -91,8 +132,7 @@ class SecretRegistrar:
     def ingress(
         self, envelope: Any, http_headers: dict[str, str], operation: Any
     ) -> tuple[Any, dict[str, str]]:
-        register_element_secrets(envelope)  # e.g. a session token returned by Login
-        return envelope, http_headers
+        return envelope, http_headers  # responses are data, not credentials we sent
 
 
 class MaskedObserver:
