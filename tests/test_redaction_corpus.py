@@ -36,6 +36,18 @@ PRIVATE_KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
 # (id, line, secrets that must not appear)
 SECRET_LINES: list[tuple[str, str, list[str]]] = [
     (
+        "github-token",
+        "git remote set-url origin with ghp_R8mQ2xLk9Vt4Wn7Zp1Sd5Fg3Hj6Kb0Nc2Ye8A",
+        ["ghp_R8mQ2xLk9Vt4Wn7Zp1Sd5Fg3Hj6Kb0Nc2Ye8A"],
+    ),
+    (
+        "slack-bot-token",
+        "posting with xoxb-2417-8823-Qw3RtY7uIo9P",
+        ["xoxb-2417-8823-Qw3RtY7uIo9P"],
+    ),
+    ("openai-key", "OPENAI key sk-proj-Ab3dE5fG7hJ9kL1mN3pQ5r", ["sk-proj-Ab3dE5fG7hJ9kL1mN3pQ5r"]),
+    ("aws-access-key-id", "aws id AKIAZ7Q4M2X9L5T8W3RB in use", ["AKIAZ7Q4M2X9L5T8W3RB"]),
+    (
         "shared-key-header",
         "Authorization: SharedKey acmestorage:q9Lr2Vx8Tn4Kp7Wm1Zs5=",
         ["acmestorage:q9Lr2Vx8Tn4Kp7Wm1Zs5="],
@@ -269,6 +281,8 @@ BENIGN_LINES: list[tuple[str, str]] = [
         "delta link: /users/delta?$deltatoken=LztZwWjo5IivWBhyxw5rYBhhGh1o8vS9kH1gFxSc0Q7",
     ),
     ("cap-relative-skiptoken", "next: Customers?%24skiptoken=100 (page 2)"),
+    ("task-sk-words", "task-list and risk-management-overview for desk-2024-Q3"),
+    ("akia-word", "the word AKIAS is short"),
     ("scheme-word-then-key", "token_type=Bearer password_policy=strict"),
     (
         "token-request-wording",
