@@ -5,12 +5,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 CAP    := tests/integration/cap
 
-.PHONY: help venv demo test pytest lint docs cap-deps bench clean
+.PHONY: help venv demo test pytest lint docs cap-deps bench test-pythons clean
 
 help:
 	@echo "make demo   - generate a demo customer project and run its script against a local API"
 	@echo "make test   - lint, type-check, layer contract, docs build and the full test suite"
 	@echo "make bench  - run the benchmarks (not part of CI gates)"
+	@echo "make test-pythons - the test suite on every other Python 3.10-3.13 found (on demand)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,18 @@ test: lint pytest
 
 bench: venv cap-deps
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Supported versions other than the main venv's, each in its own .venv-X.Y (on demand, not in
+# CI: it multiplies the run time). Versions that are not installed are skipped.
+OTHER_PYTHONS ?= 3.10 3.12 3.13
+test-pythons: cap-deps
+	@for v in $(OTHER_PYTHONS); do \
+		py=$$(command -v python$$v) || { echo "== python$$v not found, skipped"; continue; }; \
+		echo "== Python $$v"; \
+		[ -x .venv-$$v/bin/python ] || $$py -m venv .venv-$$v || exit 1; \
+		.venv-$$v/bin/python -m pip install --quiet -e ".[dev]" || exit 1; \
+		.venv-$$v/bin/python -m pytest -n 2 --dist loadfile -q || exit 1; \
+	done
 
 clean:
 	rm -rf build dist site .pytest_cache .mypy_cache .ruff_cache
