@@ -71,6 +71,14 @@ def test_polling_honours_retry_after(
     assert fake.waits == [2, 2]
 
 
+def test_retry_after_zero_falls_back_to_the_poll_interval_instead_of_a_hot_loop(
+    txo_api_server: LocalApiServer, api: MinimalRestAPI, fake: FakeTime
+) -> None:
+    txo_api_server.add_async_operation(JOB, polls=2, retry_after=0, result=RESULT)
+    assert api.post(JOB, json={}) == RESULT
+    assert fake.waits == [5, 5, 5]
+
+
 def test_303_see_other_is_followed_with_get(
     txo_api_server: LocalApiServer, api: MinimalRestAPI
 ) -> None:

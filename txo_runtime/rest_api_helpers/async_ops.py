@@ -41,7 +41,8 @@ def monitor_url(response: requests.Response) -> str | None:
 
 def _poll_wait(client: MinimalRestAPI, response: requests.Response) -> float:
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    return client.async_poll_interval if retry_after is None else retry_after
+    # "Retry-After: 0" (or a past date) would make a hot loop until async-max-wait.
+    return retry_after or client.async_poll_interval
 
 
 def wait_for_async_result(
