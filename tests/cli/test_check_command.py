@@ -105,7 +105,7 @@ def test_check_finds_the_project_from_the_working_directory(tmp_path: Path) -> N
     assert json.loads(result.stdout) == []
 
 
-@pytest.mark.parametrize("code", sorted(set(RULES) - {"TXO013"}))
+@pytest.mark.parametrize("code", sorted(set(RULES) - {"TXO013", "TXO015"}))
 def test_each_seeded_violation_is_reported_at_its_file_and_line(seeded, code: str) -> None:
     _, expected, findings = seeded
     file, line = expected[code]
@@ -193,3 +193,27 @@ def test_a_project_with_only_an_answers_file_is_checked(tmp_path: Path) -> None:
     result = run_txo("check", str(tmp_path), "--format", "json")
     assert result.returncode == 1
     assert {"TXO011", "TXO012", "TXO013"} <= {f["code"] for f in json.loads(result.stdout)}
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "expected"),
+    [
+        ("config/logging-config.json", ("console", "level", "LOUD"), "LOUD"),
+        ("config/log-redaction-patterns.json", None, "pattern"),
+    ],
+)
+def test_logging_files_the_runtime_refuses_are_reported(
+    tmp_path: Path, name: str, change: tuple[str, str, str] | None, expected: str
+) -> None:
+    root = clean_project(tmp_path)
+    data = json.loads((root / name).read_text())
+    if change is None:  # an invalid regular expression in a custom pattern
+        data["patterns"].append({"name": "mine", "pattern": "(unclosed", "replacement": "x"})
+    else:
+        data[change[0]][change[1]] = change[2]
+    write_json(root / name, data)
+    result = run_txo("check", str(root), "--format", "json")
+    assert result.returncode == 1
+    found = [f for f in json.loads(result.stdout) if f["code"] == "TXO015"]
+    assert [f["file"] for f in found] == [name]
+    assert expected in found[0]["message"]

@@ -32,11 +32,32 @@ def check_mandatory_files(root: Path) -> list[Finding]:
     ]
 
 
+def check_logging_files(root: Path) -> list[Finding]:
+    """TXO015: the runtime's own loaders refuse the file, so every script would fail at start."""
+    from txo_runtime.exceptions import TxoBaseError
+    from txo_runtime.logger import load_logging_settings, load_redaction_rules
+
+    loaders = {
+        MANDATORY_FILES[0][1]: load_logging_settings,
+        MANDATORY_FILES[1][1]: load_redaction_rules,
+    }
+    found = []
+    for name, load in loaders.items():
+        if not (root / name).is_file():
+            continue  # TXO011/TXO012
+        try:
+            load(root / name)
+        except TxoBaseError as error:
+            found.append(finding("TXO015", name, 1, error.message, error.how_to_fix))
+    return found
+
+
 def run_checks(root: Path | str) -> list[Finding]:
     """Every finding for the project at ``root``, sorted by file, line and code."""
     project = Path(root).resolve()
     found = [
         *check_mandatory_files(project),
+        *check_logging_files(project),
         *check_configs(project),
         *check_secrets_in_git(project),
         *check_scripts(project),

@@ -98,6 +98,11 @@ _RULE_LIST = (
         "Create schemas/org-env-config-schema.json (txo migrate writes the base schema)",
     ),
     Rule("TXO014", "file cannot be parsed", "Fix the syntax error at the reported line"),
+    Rule(
+        "TXO015",
+        "logging config or redaction patterns refused by the runtime",
+        "Correct the file (docs/logging.md) or copy the packaged default from txo_runtime/data/",
+    ),
 )
 
 RULES: MappingProxyType[str, Rule] = MappingProxyType({rule.code: rule for rule in _RULE_LIST})
