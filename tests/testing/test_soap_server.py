@@ -261,3 +261,20 @@ def test_the_demo_server_serves_what_the_template_soap_starter_calls() -> None:
     assert [row["ID"] for row in rows] == list(range(1, 21))
     assert set(rows[0]) == {"ID", "Name", "City", "Country", "Revenue", "CreatedAt"}
     assert irish and {row.Country for row in irish} == {"IE"}
+
+
+def test_wsdl_download_counts_against_the_rate_limit(server: LocalApiServer) -> None:
+    from txo_runtime.api_common import RateLimiter
+
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(1, burst_size=1, clock=lambda: now[0], sleep=sleep)
+    with SoapAPI(server.wsdl_url(SERVICE), rate_limiter=limiter) as api:
+        assert slept == []  # the WSDL download took the only token
+        api.call("Echo", text="x")
+    assert slept == [pytest.approx(1.0)]  # so the first call waited for the next one

@@ -184,6 +184,13 @@ class ResilientPostMixin:
             )
         return response
 
+    def _load_remote_data(self, url: str) -> bytes:
+        """WSDL/XSD downloads count against the rate limit too (they hit the same server)."""
+        if self.txo_rules.rate_limiter is not None:
+            self.txo_rules.rate_limiter.acquire()
+        data: bytes = super()._load_remote_data(url)  # type: ignore[misc]
+        return data
+
 
 def build_transport(
     *,
