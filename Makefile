@@ -22,8 +22,11 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # The SAP CAP OData server used by the integration tests (Node 20 + npm, registry only).
+# better-sqlite3 compiles from source (no prebuilt download here): node-gyp takes the Node
+# headers from Debian's nodejs package instead of downloading them.
 $(CAP)/node_modules/.package-lock.json: $(CAP)/package.json $(CAP)/package-lock.json
-	cd $(CAP) && npm ci --no-audit --no-fund --loglevel=error
+	cd $(CAP) && if [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi; \
+		npm ci --no-audit --no-fund --loglevel=error
 
 cap-deps:
 	@if command -v npm >/dev/null 2>&1 && [ -f $(CAP)/package-lock.json ]; then \
