@@ -7,6 +7,7 @@ import threading
 
 import pytest
 import requests
+from fake_time import FakeTime
 
 from txo_runtime.api_common import (
     CircuitBreaker,
@@ -21,27 +22,9 @@ from txo_runtime.api_common import (
 from txo_runtime.exceptions import ApiTimeoutError, MissingConfigKeyError
 
 
-class FakeClock:
-    """A clock that only moves when ``sleep`` is called (or ``advance``)."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 # --------------------------------------------------------------------------- RateLimiter
 def test_rate_limiter_lets_burst_through_then_spaces_calls_at_the_rate() -> None:
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     limiter = RateLimiter(10, burst_size=3, clock=clock, sleep=clock.sleep)
     starts = []
     for _ in range(13):
@@ -55,7 +38,7 @@ def test_rate_limiter_lets_burst_through_then_spaces_calls_at_the_rate() -> None
 def test_rate_limiter_never_starts_more_than_rate_times_window_plus_burst(
     rate: float, burst: int
 ) -> None:
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     limiter = RateLimiter(rate, burst_size=burst, clock=clock, sleep=clock.sleep)
     starts = []
     for _ in range(200):
@@ -68,7 +51,7 @@ def test_rate_limiter_never_starts_more_than_rate_times_window_plus_burst(
 
 
 def test_try_acquire_refuses_instead_of_waiting() -> None:
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     limiter = RateLimiter(2, clock=clock, sleep=clock.sleep)
     assert limiter.try_acquire() is True
     assert limiter.try_acquire() is False
@@ -78,7 +61,7 @@ def test_try_acquire_refuses_instead_of_waiting() -> None:
 
 
 def test_wait_if_needed_is_the_v21_alias_of_acquire() -> None:
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     limiter = RateLimiter(1, clock=clock, sleep=clock.sleep)
     limiter.wait_if_needed()
     limiter.wait_if_needed()
@@ -86,7 +69,7 @@ def test_wait_if_needed_is_the_v21_alias_of_acquire() -> None:
 
 
 def test_rate_limiter_does_not_sleep_while_holding_its_lock() -> None:
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     seen_lock_free = []
 
     def sleep(seconds: float) -> None:
@@ -108,7 +91,7 @@ def test_rate_limiter_rejects_invalid_settings(rate: float, burst: int) -> None:
 
 # --------------------------------------------------------------------------- CircuitBreaker
 def test_breaker_opens_after_threshold_consecutive_failures() -> None:
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     breaker = CircuitBreaker(failure_threshold=3, timeout_seconds=60, clock=clock)
     for _ in range(2):
         assert breaker.allow()
@@ -121,7 +104,7 @@ def test_breaker_opens_after_threshold_consecutive_failures() -> None:
 
 
 def test_breaker_success_resets_the_consecutive_count() -> None:
-    breaker = CircuitBreaker(failure_threshold=2, clock=FakeClock())
+    breaker = CircuitBreaker(failure_threshold=2, clock=FakeTime(1000.0))
     breaker.record_failure()
     breaker.record_success()
     breaker.record_failure()
@@ -130,14 +113,14 @@ def test_breaker_success_resets_the_consecutive_count() -> None:
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 429])
 def test_breaker_never_counts_4xx(status: int) -> None:
-    breaker = CircuitBreaker(failure_threshold=1, clock=FakeClock())
+    breaker = CircuitBreaker(failure_threshold=1, clock=FakeTime(1000.0))
     for _ in range(5):
         breaker.record_failure(status)
     assert breaker.state is CircuitState.CLOSED
 
 
 def test_half_open_allows_exactly_one_trial_then_closes_on_success() -> None:
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     breaker = CircuitBreaker(failure_threshold=1, timeout_seconds=30, clock=clock)
     breaker.record_failure(500)
     clock.advance(29.9)
@@ -152,7 +135,7 @@ def test_half_open_allows_exactly_one_trial_then_closes_on_success() -> None:
 
 
 def test_failed_trial_reopens_for_a_full_timeout() -> None:
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     breaker = CircuitBreaker(failure_threshold=5, timeout_seconds=10, clock=clock)
     for _ in range(5):
         breaker.record_failure()
@@ -164,7 +147,7 @@ def test_failed_trial_reopens_for_a_full_timeout() -> None:
 
 
 def test_trial_that_never_reports_is_given_again_after_the_timeout() -> None:
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     breaker = CircuitBreaker(failure_threshold=1, timeout_seconds=10, clock=clock)
     breaker.record_failure()
     clock.advance(10)
@@ -175,7 +158,7 @@ def test_trial_that_never_reports_is_given_again_after_the_timeout() -> None:
 
 
 def test_half_open_trial_is_exclusive_across_threads() -> None:
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     breaker = CircuitBreaker(failure_threshold=1, timeout_seconds=1, clock=clock)
     breaker.record_failure()
     clock.advance(1)
@@ -195,7 +178,7 @@ def test_half_open_trial_is_exclusive_across_threads() -> None:
 
 
 def test_non_failure_outcome_frees_the_trial_without_closing() -> None:
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     breaker = CircuitBreaker(failure_threshold=1, timeout_seconds=1, clock=clock)
     breaker.record_failure()
     clock.advance(1)
@@ -380,7 +363,7 @@ class _Resp:
 def test_retrying_stops_at_max_retries_and_reports_attempts() -> None:
     import tenacity
 
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     policy = RetryPolicy(max_retries=2, backoff_factor=1, jitter_min=1, jitter_max=1)
     calls = []
     with pytest.raises(tenacity.RetryError) as info:
@@ -393,7 +376,7 @@ def test_retrying_stops_at_max_retries_and_reports_attempts() -> None:
 def test_retrying_honours_retry_after_and_the_total_wait_budget() -> None:
     import tenacity
 
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     policy = RetryPolicy(max_retries=10, max_total_wait=25, jitter_max=1.0)
     answers = iter([_Resp(429, {"Retry-After": "10"})] * 5)
     with pytest.raises(tenacity.RetryError):
@@ -402,7 +385,7 @@ def test_retrying_honours_retry_after_and_the_total_wait_budget() -> None:
 
 
 def test_retrying_does_not_retry_post_on_500() -> None:
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     calls = []
     result = RetryPolicy().retrying("POST", sleep=clock.sleep)(
         lambda: calls.append(1) or _Resp(500)
@@ -422,7 +405,7 @@ def test_retry_policy_is_immutable_and_validated() -> None:
 
 
 def test_manual_retry_retries_then_reraises_the_last_error() -> None:
-    clock = FakeClock()
+    clock = FakeTime(1000.0)
     calls = []
 
     @manual_retry(max_retries=2, backoff=1.0, exceptions=(KeyError,), sleep=clock.sleep)

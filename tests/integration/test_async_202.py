@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fake_time import FakeTime
 
 from txo_runtime.api_common import RateLimiter, RetryPolicy
 from txo_runtime.exceptions import ApiOperationError, ApiTimeoutError
@@ -14,21 +15,6 @@ from txo_runtime.testing import LocalApiServer
 
 JOB = "/api/jobs"
 RESULT = {"rows": 3, "state": "complete"}
-
-
-class FakeTime:
-    """``clock`` and ``sleep`` sharing one timeline: sleeping moves the clock."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
@@ -60,7 +46,7 @@ def test_202_is_polled_until_200_and_returns_the_result(
     assert result.attempts == 4  # the POST and three polls
     assert txo_api_server.hits(JOB, method="POST") == 1
     assert txo_api_server.hits("/operations/", method="GET", prefix=True) == 3
-    assert fake.waits == [5, 5, 5]  # async_poll_interval without Retry-After
+    assert fake.sleeps == [5, 5, 5]  # async_poll_interval without Retry-After
 
 
 def test_polling_honours_retry_after(
@@ -68,7 +54,7 @@ def test_polling_honours_retry_after(
 ) -> None:
     txo_api_server.add_async_operation(JOB, polls=1, retry_after=2, result=RESULT)
     assert api.post(JOB, json={}) == RESULT
-    assert fake.waits == [2, 2]
+    assert fake.sleeps == [2, 2]
 
 
 def test_retry_after_zero_falls_back_to_the_poll_interval_instead_of_a_hot_loop(
@@ -76,7 +62,7 @@ def test_retry_after_zero_falls_back_to_the_poll_interval_instead_of_a_hot_loop(
 ) -> None:
     txo_api_server.add_async_operation(JOB, polls=2, retry_after=0, result=RESULT)
     assert api.post(JOB, json={}) == RESULT
-    assert fake.waits == [5, 5, 5]
+    assert fake.sleeps == [5, 5, 5]
 
 
 def test_303_see_other_is_followed_with_get(
@@ -95,7 +81,7 @@ def test_polling_times_out_at_async_max_wait(
     with pytest.raises(ApiTimeoutError, match="not finished after 60 s") as info:
         api.post(JOB, json={})
     assert info.value.timeout_seconds == 60
-    assert sum(fake.waits) <= 60
+    assert sum(fake.sleeps) <= 60
     assert txo_api_server.hits("/operations/", prefix=True) == 12
 
 
@@ -127,4 +113,4 @@ def test_202_without_location_is_returned_as_is(
 ) -> None:
     txo_api_server.add_fault(JOB, status=202, body={"queued": True})
     assert api.post(JOB, json={}) == {"queued": True}
-    assert fake.waits == []
+    assert fake.sleeps == []

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from fake_time import FakeTime
 
 try:
     from spyne_service import SESSION_PREFIX, VALID_PASSWORD, VALID_USER, SoapServer
@@ -29,21 +30,6 @@ from txo_runtime.soap_api_helpers import MASK, SoapAPI
 pytestmark = pytest.mark.integration
 
 FAST_TIMEOUT = 0.5  # the Slow operation below takes 2 s
-
-
-class FakeTime:
-    """Clock and sleep for the limiter and retries: waits are recorded, never slept."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture
