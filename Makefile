@@ -13,10 +13,10 @@ help:
 	@echo "make bench  - run the benchmarks (not part of CI gates)"
 	@echo "make test-pythons - the test suite on every other Python 3.10-3.13 found (on demand)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev]" -e tools
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -39,7 +39,7 @@ demo: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy txo_runtime
+	$(VENV)/bin/mypy txo_runtime tools/txo_tools
 	$(VENV)/bin/lint-imports
 
 docs: venv
@@ -61,7 +61,7 @@ test-pythons: cap-deps
 		py=$$(command -v python$$v) || { echo "== python$$v not found, skipped"; continue; }; \
 		echo "== Python $$v"; \
 		[ -x .venv-$$v/bin/python ] || $$py -m venv .venv-$$v || exit 1; \
-		.venv-$$v/bin/python -m pip install --quiet -e ".[dev]" || exit 1; \
+		.venv-$$v/bin/python -m pip install --quiet -e ".[dev]" -e tools || exit 1; \
 		.venv-$$v/bin/python -m pytest -n 2 --dist loadfile -q || exit 1; \
 	done
 

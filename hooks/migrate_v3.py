@@ -30,8 +30,9 @@ def main(argv: list[str]) -> int:
         return 0
     sys.path.insert(0, str(TEMPLATE_ROOT))
     try:
+        from txo_tools.migrate import migrate_project
+
         from txo_runtime.exceptions import HelpfulError, render_user_message
-        from txo_runtime.migrate import migrate_project
     except ImportError as exc:
         print(
             f"txo v3.0 migration could not start: {exc}.\n"

@@ -19,7 +19,7 @@ from txo_runtime.api_common import (
     manual_retry,
     parse_retry_after,
 )
-from txo_runtime.exceptions import ApiTimeoutError, MissingConfigKeyError
+from txo_runtime.exceptions import ApiTimeoutError
 
 
 # --------------------------------------------------------------------------- RateLimiter
@@ -241,44 +241,6 @@ def test_parse_retry_after_http_date() -> None:
 
 
 # --------------------------------------------------------------------------- RetryPolicy
-def _behavior(**strategy: float) -> dict:
-    return {
-        "retry-strategy": {"max-retries": 4, "backoff-factor": 0.5, **strategy},
-        "jitter": {"min-factor": 0.9, "max-factor": 1.1},
-    }
-
-
-def test_retry_policy_from_config_reads_nested_keys() -> None:
-    policy = RetryPolicy.from_config(_behavior())
-    assert (policy.max_retries, policy.backoff_factor) == (4, 0.5)
-    assert (policy.jitter_min, policy.jitter_max) == (0.9, 1.1)
-    assert policy.max_total_wait == 120
-    custom = RetryPolicy.from_config(_behavior(**{"max-total-wait-seconds": 7}))
-    assert custom.max_total_wait == 7
-
-
-@pytest.mark.parametrize(
-    ("drop", "key_path"),
-    [
-        (("retry-strategy",), "script-behavior.retry-strategy"),
-        (("retry-strategy", "max-retries"), "script-behavior.retry-strategy.max-retries"),
-        (("jitter", "min-factor"), "script-behavior.jitter.min-factor"),
-    ],
-)
-def test_retry_policy_from_config_hard_fails_naming_the_key(
-    drop: tuple[str, ...], key_path: str
-) -> None:
-    behavior = _behavior()
-    target = behavior
-    for key in drop[:-1]:
-        target = target[key]
-    del target[drop[-1]]
-    with pytest.raises(MissingConfigKeyError) as info:
-        RetryPolicy.from_config(behavior)
-    assert info.value.key_path == key_path
-    assert key_path in str(info.value)
-
-
 def test_compute_wait_is_exponential_with_jitter_bounds() -> None:
     policy = RetryPolicy(backoff_factor=1.0, jitter_min=0.8, jitter_max=1.2)
     assert [policy.compute_wait(n, rng=lambda: 0.5) for n in (1, 2, 3)] == [1.0, 2.0, 4.0]

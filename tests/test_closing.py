@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from txo_runtime._closing import Closing
+from txo_runtime.api_common import Closing
 
 
 class Recorder(Closing):

@@ -25,8 +25,6 @@ import pytest
 from project_factory import make_project, write_json
 
 import txo_runtime
-from txo_runtime import _secret_values
-from txo_runtime._secret_values import SCAN_LIMIT, SecretRegistry
 from txo_runtime.config_loader import load_config
 from txo_runtime.exceptions import HelpfulError
 from txo_runtime.logger import (
@@ -34,6 +32,7 @@ from txo_runtime.logger import (
     ContextFilter,
     RedactingFormatter,
     TokenRedactionFilter,
+    _secret_values,
     load_redaction_rules,
     redact,
     register_secret,
@@ -43,6 +42,7 @@ from txo_runtime.logger import (
     set_log_context,
     setup_logger,
 )
+from txo_runtime.logger._secret_values import SCAN_LIMIT, SecretRegistry
 
 DATA = Path(txo_runtime.__file__).parent / "data"
 SECRET = "Cl13nt-S3cret-Value"

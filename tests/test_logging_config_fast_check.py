@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 import txo_runtime
-from txo_runtime._logging_config import _fast_valid
+from txo_runtime.logger._config import _fast_valid
 
 DATA = Path(txo_runtime.__file__).parent / "data"
 SCHEMA = json.loads((DATA / "logging-config.schema.json").read_text())

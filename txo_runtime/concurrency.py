@@ -13,6 +13,7 @@ no worker thread outlives the call.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import reprlib
 import sys
@@ -24,9 +25,9 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Generic, TypeVar
 
-from txo_runtime._closing import Closing
-from txo_runtime.api_common import RateLimiter
+from txo_runtime.api_common import Closing, RateLimiter
 from txo_runtime.exceptions import ApiOperationError, ErrorContext
+from txo_runtime.extras import install_command
 
 __all__ = [
     "BatchFailureError",
@@ -180,9 +181,12 @@ class _RichProgress(Closing):
 
 
 def _progress_bar(show: bool, total: int, description: str) -> _NoProgress | _RichProgress:
-    # A bar written to a pipe or a log file is noise: show it only on a terminal.
+    # A bar written to a pipe or a log file is noise: show it only on a terminal. The bar is
+    # cosmetic, so without rich (the ``progress`` extra) the run goes on without one.
     if show and sys.stderr.isatty():
-        return _RichProgress(total, description)
+        if importlib.util.find_spec("rich") is not None:
+            return _RichProgress(total, description)
+        logger.info("No progress bar: %s", install_command("rich"))
     return _NoProgress()
 
 

@@ -22,11 +22,19 @@ __all__ = [
     "find_project_root",
     "get_path",
     "is_project_root",
+    "packaged_data",
     "resolve_dir",
 ]
 
 PROJECT_ROOT_ENV = "TXO_PROJECT_ROOT"
 ANSWERS_FILE = ".copier-answers.yml"
+# The runtime's own defaults (logging config, redaction patterns, config schema).
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+
+
+def packaged_data(name: str) -> Path:
+    """A default file shipped inside the runtime (``logging-config.json`` ...)."""
+    return PACKAGE_DATA / name
 
 
 class Dir(str, Enum):

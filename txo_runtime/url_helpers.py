@@ -15,9 +15,10 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+
+from txo_runtime.path_helpers import packaged_data
 
 __all__ = [
     "build_odata_filter",
@@ -40,7 +41,7 @@ _ODATA_OPERATORS = frozenset({"eq", "ne", "gt", "ge", "lt", "le", "has", "in"})
 # flow; ``$skiptoken``/``$deltatoken`` are OData paging cursors, never secrets.
 _URL_ONLY_SECRET_KEYS = ("auth", "client_assertion", "key", "x_api_key")
 _PAGING_KEYS = frozenset({"skiptoken", "deltatoken"})
-_PATTERNS_FILE = Path(__file__).parent / "data" / "log-redaction-patterns.json"
+_PATTERNS_FILE = packaged_data("log-redaction-patterns.json")
 REDACTED = "[REDACTED]"
 
 

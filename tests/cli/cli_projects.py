@@ -77,7 +77,7 @@ def clean_project(root: Path) -> Path:
 def run_txo(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
     """Run the real command line in a fresh interpreter (as a user would)."""
     return subprocess.run(
-        [sys.executable, "-m", "txo_runtime", *args],
+        [sys.executable, "-m", "txo_tools", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 from cli_projects import SCHEMA, clean_project, git, run_txo, write_json
-
-from txo_runtime.checks import RULES
+from txo_tools.checks import RULES
 
 BAD_SCRIPT = '''\
 """A v2.1-style script breaking each script rule once."""

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from cli_projects import git, run_txo
+from txo_tools import __version__, cli
 
-from txo_runtime import __version__, cli
 from txo_runtime.exceptions import HelpfulError
 
 HEAVY_MODULES = ("pandas", "openpyxl", "zeep", "jsonschema", "copier", "libcst", "yaml", "rich")
@@ -32,7 +32,7 @@ def test_the_console_script_runs() -> None:
 
 def test_help_imports_no_heavy_module() -> None:
     probe = (
-        "import sys\nfrom txo_runtime.cli import main\n"
+        "import sys\nfrom txo_tools.cli import main\n"
         "try:\n    main(['check', '--help'])\nexcept SystemExit:\n    pass\n"
         f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])"
     )
@@ -59,9 +59,9 @@ def test_template_comes_from_the_environment_first(monkeypatch: pytest.MonkeyPat
 
 def test_template_defaults_to_the_source_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(cli.TEMPLATE_ENV, raising=False)
-    checkout = Path(cli.__file__).resolve().parent.parent
+    checkout = Path(cli.__file__).resolve().parents[2]
     if not (checkout / "copier.yml").is_file():
-        pytest.skip("txo_runtime is not installed from a source checkout with copier.yml")
+        pytest.skip("txo_tools is not installed from a source checkout with copier.yml")
     assert cli.default_template() == str(checkout)
 
 
@@ -69,9 +69,10 @@ def test_without_a_template_new_fails_with_how_to_pass_one(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv(cli.TEMPLATE_ENV, raising=False)
-    from txo_runtime import _new_project
+    from txo_tools import new_project as _new_project
 
     monkeypatch.setattr(_new_project, "_source_checkout", lambda: None)
+    monkeypatch.setattr(_new_project, "packaged_template", lambda: None)
     assert cli.main(["new", str(tmp_path / "p")]) == cli.EXIT_PROBLEMS
     assert "--template" in capsys.readouterr().err
 
@@ -192,9 +193,9 @@ def test_new_accepts_every_spelling_of_a_yes_no_answer(tmp_path: Path, value: st
 
 
 def test_new_checks_choices_of_the_real_template() -> None:
-    checkout = Path(cli.__file__).resolve().parent.parent
+    checkout = Path(cli.__file__).resolve().parents[2]
     if not (checkout / "copier.yml").is_file():
-        pytest.skip("txo_runtime is not installed from a source checkout with copier.yml")
+        pytest.skip("txo_tools is not installed from a source checkout with copier.yml")
     with pytest.raises(HelpfulError, match="one of: 3.10, 3.11"):
         cli.check_data(str(checkout), {"python_version": "2.7"})
     with pytest.raises(HelpfulError, match="no question 'cookiecutter'"):

@@ -3,7 +3,7 @@
 The template repository gets v2.1.0 (frozen fixture), v3.0.0 (this repository's template)
 and v3.0.1 (a new log redaction rule, a new test in tests/test_config.py, a new ruff rule in
 pyproject.toml). A project generated at v2.1.0, with a test of its own, loses its answers
-file (a clone), is migrated by ``python -m txo_runtime.migrate --template-src``, committed,
+file (a clone), is migrated by ``python -m txo_tools.migrate --template-src``, committed,
 then ``copier update --vcs-ref v3.0.1`` must bring every change and keep every migrated file.
 
 With ``--template-src`` the migration renders the template at v3.0.0 and adds the files the
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from txo_tools.migrate import migrate_project
 
 from tests.migrate.v21_project import (
     COPIER,
@@ -33,10 +34,9 @@ from tests.migrate.v21_project import (
     run,
     tree_digest,
 )
-from txo_runtime.migrate import migrate_project
 
 pytestmark = pytest.mark.slow
-MIGRATE = [sys.executable, "-m", "txo_runtime.migrate"]
+MIGRATE = [sys.executable, "-m", "txo_tools.migrate"]
 REDACTION = "config/log-redaction-patterns.json"
 TEST_CONFIG = "tests/test_config.py"
 V301_CHANGED = (REDACTION, TEST_CONFIG)

@@ -1,12 +1,11 @@
-"""Answers inferred for a cloned v2.1 project (``txo_runtime.migrate.answers``)."""
+"""Answers inferred for a cloned v2.1 project (``txo_tools.migrate.answers``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import yaml
-
-from txo_runtime.migrate.answers import answers_text, infer_answers, project_name
+from txo_tools.migrate.answers import answers_text, infer_answers, project_name
 
 
 def _infer(root: Path, template_src: str | None = "https://git.example.com/txo.git") -> dict:

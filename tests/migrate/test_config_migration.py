@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-
-from txo_runtime.migrate.config import SECTION_DEFAULTS, dumps, migrate_config
-from txo_runtime.migrate.logging_files import migrate_logging
-from txo_runtime.migrate.schema import declare_config_keys, is_v3_schema, merge_schema
+from txo_tools.migrate.config import SECTION_DEFAULTS, dumps, migrate_config
+from txo_tools.migrate.logging_files import migrate_logging
+from txo_tools.migrate.schema import declare_config_keys, is_v3_schema, merge_schema
 
 DATA = Path(__file__).resolve().parents[2] / "txo_runtime" / "data"
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "template_v21" / "template"
@@ -128,7 +127,7 @@ def _v21_logging(console: object, file: object, loggers: dict) -> dict:
 def test_v21_numeric_and_alias_levels_become_the_standard_level_at_or_below(
     v21_level: object, v30_level: str, tmp_path: Path
 ) -> None:
-    from txo_runtime._logging_config import load_logging_settings
+    from txo_runtime.logger import load_logging_settings
 
     default = json.loads((DATA / "logging-config.json").read_text())
     old = _v21_logging(v21_level, v21_level, {"myapp": v21_level})

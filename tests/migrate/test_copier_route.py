@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from txo_tools.checks import run_checks
 
 from tests.migrate.v21_project import (
     COPIER,
@@ -25,11 +26,10 @@ from tests.migrate.v21_project import (
     make_v21_project,
     run,
 )
-from txo_runtime._logging_config import load_logging_settings
-from txo_runtime.checks import run_checks
+from txo_runtime.logger import load_logging_settings
 
 pytestmark = pytest.mark.slow
-MIGRATE = [sys.executable, "-m", "txo_runtime.migrate"]
+MIGRATE = [sys.executable, "-m", "txo_tools.migrate"]
 LOGGING = "config/logging-config.json"
 USER_REQUIREMENT = "acme-erp-client>=1.2"
 GITKEEPS = {"data/.gitkeep", "logs/.gitkeep", "output/.gitkeep", "tmp/.gitkeep"}

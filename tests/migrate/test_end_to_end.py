@@ -3,7 +3,7 @@
 A throwaway template repository gets tag v2.1.0 (the frozen fixture) and v3.0.0 (this
 repository's template + runtime). Projects are generated at v2.1.0, edited like users do,
 committed, then migrated by ``copier update`` (the ``_migrations`` entry) or by
-``python -m txo_runtime.migrate`` (a project cloned rather than generated).
+``python -m txo_tools.migrate`` (a project cloned rather than generated).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tests.migrate.v21_project import (
 )
 
 pytestmark = pytest.mark.slow
-MIGRATE = [sys.executable, "-m", "txo_runtime.migrate"]
+MIGRATE = [sys.executable, "-m", "txo_tools.migrate"]
 FLAT_KEYS = {"enable-rate-limiting", "rate-limit-per-second", "enable-circuit-breaker",
              "circuit-breaker-threshold", "circuit-breaker-timeout"}  # fmt: skip
 

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from txo_tools.migrate import migrate_project
 
 from tests.migrate.v21_project import FIXTURE, SECRET_BYTES, SECRETS, USER_SCRIPT, tree_digest
 from txo_runtime.exceptions import HelpfulError
-from txo_runtime.migrate import migrate_project
 
 _OPENED: list[str] = []
 _WATCHING: list[bool] = []
@@ -126,7 +126,7 @@ def test_conflict_markers_are_reported_not_rewritten(v21: Path) -> None:
 
 
 def test_module_entry_point_exit_codes(v21: Path) -> None:
-    run = [sys.executable, "-m", "txo_runtime.migrate", str(v21)]
+    run = [sys.executable, "-m", "txo_tools.migrate", str(v21)]
     dry = subprocess.run([*run, "--dry-run"], capture_output=True, text=True, check=False)
     assert dry.returncode == 0 and "would change" in dry.stdout
     (v21 / "README.md").write_text("dirty\n")

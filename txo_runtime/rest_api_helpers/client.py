@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from txo_runtime._closing import Closing
-from txo_runtime.api_common import CircuitBreaker, RateLimiter, RetryPolicy
+from txo_runtime.api_common import CircuitBreaker, Closing, RateLimiter, RetryPolicy
 from txo_runtime.exceptions import ApiOperationError, CircuitBreakerOpenError
 from txo_runtime.rest_api_helpers._auth import (
     BearerAuth,

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from txo_runtime._closing import Closing
+from txo_runtime.api_common import Closing
 
 __all__ = ["DEFAULT_MAX_SESSIONS", "DEFAULT_POOL_SIZE", "SessionManager", "origin_of"]
 

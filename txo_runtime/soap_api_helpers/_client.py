@@ -10,14 +10,14 @@ from typing import Any, Literal
 
 import requests
 
-from txo_runtime._closing import Closing
-from txo_runtime.api_common import CircuitBreaker, RateLimiter, RetryPolicy
+from txo_runtime.api_common import CircuitBreaker, Closing, RateLimiter, RetryPolicy
 from txo_runtime.exceptions import (
     ApiError,
     ApiOperationError,
     ApiTimeoutError,
     HelpfulError,
 )
+from txo_runtime.extras import import_lazily
 from txo_runtime.logger import register_secret
 from txo_runtime.soap_api_helpers._errors import translate_zeep_error
 from txo_runtime.soap_api_helpers._masking import MaskedObserver, SecretRegistrar
@@ -114,6 +114,7 @@ class SoapAPI(Closing):
         port_name: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        import_lazily("zeep", purpose="SoapAPI (SOAP calls)")  # a missing extra fails first
         for secret in secrets:
             register_secret(secret)
         self.wsdl = wsdl

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from txo_runtime._logging_state import state
 from txo_runtime.logger import redact, reset_logging
+from txo_runtime.logger._state import state
 from txo_runtime.soap_api_helpers import MASK, SoapAPI, _masking, mask_xml
 from txo_runtime.testing import LocalApiServer, SoapOperation
 

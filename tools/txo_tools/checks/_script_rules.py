@@ -1,0 +1,142 @@
+"""Script rules for ``src/**/*.py``, read with :mod:`ast` (never regexes, so strings and
+comments that merely mention ``print(`` are not findings):
+
+- TXO007 soft-fail config: ``config.get(...)``, ``config["x"].get(...)``, ``.get("global")``
+- TXO008 ``print(...)``
+- TXO009 a folder string (``"output"``) where a ``Dir`` is expected
+- TXO010 ``sys.exit`` outside the ``if __name__ == "__main__":`` block
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+from txo_runtime.path_helpers import Dir
+from txo_tools._soft_fail import call_name as _call_name
+from txo_tools._soft_fail import is_soft_fail as _soft_fail
+from txo_tools.checks._findings import Finding, finding
+
+__all__ = ["check_scripts", "check_source"]
+
+_FOLDERS = {member.value: member.name for member in Dir}
+# Callables whose first argument is a folder; save() takes the data first.
+_DIR_FIRST = frozenset(
+    {"get_path", "load", "load_json", "load_csv", "load_excel", "load_yaml", "load_text"}
+    | {"exists", "delete", "get_size"}
+)
+_DIR_SECOND = frozenset({"save", "save_json", "save_excel"})
+# Receivers whose load()/exists() take a file, not a project folder.
+_NOT_TXO_RECEIVERS = frozenset({"os", "path", "json", "yaml", "pickle", "shutil", "Path"})
+_EXIT_BUILTINS = frozenset({"exit", "quit"})
+
+
+def _receiver_name(node: ast.Call) -> str | None:
+    receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+    if isinstance(receiver, ast.Name):
+        return receiver.id
+    return receiver.attr if isinstance(receiver, ast.Attribute) else None
+
+
+def _folder_literal(node: ast.Call) -> str | None:
+    name = _call_name(node)
+    if _receiver_name(node) in _NOT_TXO_RECEIVERS:
+        return None
+    index = 0 if name in _DIR_FIRST else 1 if name in _DIR_SECOND else None
+    candidates = [kw.value for kw in node.keywords if kw.arg == "directory"]
+    if index is not None and len(node.args) > index:
+        candidates.append(node.args[index])
+    for arg in candidates:
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            folder = arg.value.strip().strip("/").lower()
+            if folder in _FOLDERS:
+                return folder
+    return None
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    """``if __name__ == "__main__":``, written either way round."""
+    test = node.test if isinstance(node, ast.If) else None
+    if not (isinstance(test, ast.Compare) and [type(op) for op in test.ops] == [ast.Eq]):
+        return False
+    sides = [test.left, *test.comparators]
+    return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and any(
+        isinstance(s, ast.Constant) and s.value == "__main__" for s in sides
+    )
+
+
+def _exit_names(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """Names bound to the ``sys`` module, and bare names bound to ``sys.exit``."""
+    modules, functions = set(), set(_EXIT_BUILTINS)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {a.asname or a.name for a in node.names if a.name == "sys"}
+        elif isinstance(node, ast.ImportFrom) and node.module == "sys":
+            functions |= {a.asname or a.name for a in node.names if a.name == "exit"}
+    for node in tree.body:  # only a module-level function shadows the built-in; a method does not
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.discard(node.name)  # a function of the script's own called exit()
+    return modules, functions
+
+
+def _is_exit(node: ast.Call, modules: set[str], functions: set[str]) -> bool:
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id in functions
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "exit"
+        and isinstance(func.value, ast.Name)
+        and func.value.id in modules
+    )
+
+
+def _entry_point_calls(tree: ast.Module) -> set[int]:
+    inside = set()
+    for statement in tree.body:
+        if _is_main_guard(statement):
+            inside |= {id(n) for part in statement.body for n in ast.walk(part)}  # type: ignore[attr-defined]
+    return inside
+
+
+def _call_findings(tree: ast.Module, rel: str) -> Iterator[Finding]:
+    modules, functions = _exit_names(tree)
+    entry_point = _entry_point_calls(tree)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        line = node.lineno
+        if _soft_fail(node):
+            yield finding("TXO007", rel, line, "Soft-fail read of config with .get(...)")
+        if isinstance(node.func, ast.Name) and node.func.id == "print":
+            yield finding("TXO008", rel, line, "print() in a script bypasses logging and redaction")
+        folder = _folder_literal(node)
+        if folder is not None:
+            fix = f"Pass Dir.{_FOLDERS[folder]} (from txo_runtime.path_helpers import Dir)"
+            yield finding("TXO009", rel, line, f"Folder given as the string '{folder}'", fix)
+        if _is_exit(node, modules, functions) and id(node) not in entry_point:
+            yield finding("TXO010", rel, line, "sys.exit() outside the entry point")
+
+
+def check_source(source: str, rel: str) -> list[Finding]:
+    """Findings of one script's source text (``rel`` names it in the findings)."""
+    try:
+        tree = ast.parse(source, filename=rel)
+    except SyntaxError as exc:
+        return [finding("TXO014", rel, exc.lineno or 1, f"Python syntax error: {exc.msg}")]
+    return sorted(set(_call_findings(tree, rel)))
+
+
+def check_scripts(root: Path) -> list[Finding]:
+    """Findings of every ``src/**/*.py`` of the project at ``root``."""
+    found: list[Finding] = []
+    for path in sorted((root / "src").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            found.append(finding("TXO014", rel, 1, f"Cannot read the file: {exc}"))
+            continue
+        found += check_source(source, rel)
+    return found

@@ -1,0 +1,327 @@
+"""One writer per (kind of data, file extension); the table drives both dispatch and errors.
+
+Each writer writes to the temporary path it is given (see ``atomic``), never to the target.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from txo_runtime.exceptions import HelpfulError
+from txo_runtime.extras import import_lazily, is_instance_of
+from txo_runtime.load_n_save import _yaml_codec as yaml_codec
+from txo_runtime.load_n_save._excel_rules import check_fits_sheet, check_sheet_names
+from txo_runtime.load_n_save._frame_rules import (
+    check_flat_columns,
+    check_unique_columns,
+    with_index_as_columns,
+)
+from txo_runtime.load_n_save._json_codec import encode_json
+
+__all__ = [
+    "BINARY_EXTENSIONS",
+    "Route",
+    "detect_kind",
+    "find_route",
+    "supported_combinations",
+    "write",
+]
+
+Writer = Callable[..., None]
+
+# Extensions a str must not be written to: the result would be a corrupt binary file that
+# the program for it cannot open. Bytes are still accepted for all of them.
+BINARY_EXTENSIONS = frozenset(
+    {
+        # office documents (zip or OLE containers)
+        *(".xlsx", ".xlsm", ".xlsb", ".xls", ".xltx", ".xltm", ".ods", ".odt", ".odp"),
+        *(".docx", ".docm", ".doc", ".dotx", ".pptx", ".pptm", ".ppt", ".pdf"),
+        # archives and compressed files
+        *(".zip", ".7z", ".rar", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".zst", ".lz4"),
+        # data formats
+        *(".parquet", ".feather", ".arrow", ".avro", ".orc", ".pkl", ".pickle", ".npy"),
+        *(".npz", ".h5", ".hdf5", ".sqlite", ".sqlite3", ".db"),
+        # images, audio, video, executables
+        *(".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ico"),
+        *(".mp3", ".mp4", ".wav", ".avi", ".mov", ".exe", ".dll", ".whl", ".jar"),
+    }
+)
+KIND_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "structure": "dict or list",
+        "records": "list of dicts",
+        "dataframe": "pandas DataFrame",
+        "frames": "dict of DataFrames",
+        "workbook": "openpyxl Workbook",
+        "text": "str",
+        "bytes": "bytes",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one kind of data is written to some extensions.
+
+    ``options`` are the keyword arguments the writer accepts; ``None`` means they are passed
+    through to pandas, which reports unknown ones itself.
+    """
+
+    kind: str
+    extensions: frozenset[str] | None  # None: any extension (text and bytes)
+    writer: Writer
+    options: frozenset[str] | None
+    note: str = ""
+
+
+def detect_kind(data: Any) -> str | None:
+    """The kind of ``data`` for the routing table, without importing pandas/openpyxl."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return "bytes"
+    if isinstance(data, str):
+        return "text"
+    if is_instance_of(data, "pandas", "DataFrame"):
+        return "dataframe"
+    if is_instance_of(data, "openpyxl", "Workbook"):
+        return "workbook"
+    if isinstance(data, Mapping):
+        values = list(data.values())
+        if values and all(is_instance_of(v, "pandas", "DataFrame") for v in values):
+            return "frames"
+        return "structure"
+    if isinstance(data, (list, tuple)):
+        return "records" if all(isinstance(row, Mapping) for row in data) else "structure"
+    return None
+
+
+# --- writers -----------------------------------------------------------------------------
+
+
+def _write_json(
+    data: Any, temp: Path, *, indent: int | str | None = 2, sort_keys: bool = False,
+    ensure_ascii: bool = False,
+) -> None:  # fmt: skip
+    text = encode_json(data, indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii)
+    temp.write_bytes(text.encode("utf-8"))
+
+
+def _write_yaml(data: Any, temp: Path, *, sort_keys: bool = False, indent: int = 2) -> None:
+    temp.write_bytes(yaml_codec.encode_yaml(data, sort_keys=sort_keys, indent=indent))
+
+
+def _csv_cell(value: Any) -> Any:
+    """Cells as pandas would write them: missing -> empty, nested data -> compact JSON."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (Mapping, list, tuple, set)):
+        return encode_json(value, indent=None).rstrip("\n")
+    return value
+
+
+def _write_records_csv(
+    rows: list[Mapping[str, Any]], temp: Path, *, encoding: str = "utf-8", delimiter: str = ","
+) -> None:
+    columns = list(dict.fromkeys(key for row in rows for key in row))  # first-seen order
+    with open(temp, "w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_csv_cell(row.get(column)) for column in columns])
+
+
+def _pandas(purpose: str) -> Any:
+    return import_lazily("pandas", purpose=purpose)
+
+
+def _write_frame_csv(frame: Any, temp: Path, **kwargs: Any) -> None:
+    kwargs.setdefault("index", False)
+    frame.to_csv(temp, **kwargs)
+
+
+def _check_frame_for_excel(frame: Any, kwargs: Mapping[str, Any]) -> None:
+    header = kwargs.get("header", True) is not False
+    check_fits_sheet(frame, index=kwargs["index"], header=header)
+    if not kwargs["index"] and header:
+        check_flat_columns(
+            frame,
+            ".xlsx",
+            because="cannot hold them without the index (pandas refuses)",
+            or_else=", or pass index=True",
+        )
+
+
+def _write_frame_xlsx(frame: Any, temp: Path, **kwargs: Any) -> None:
+    sheet_name = kwargs.pop("sheet_name", "Sheet1")
+    kwargs.setdefault("index", False)
+    check_sheet_names([sheet_name])
+    _check_frame_for_excel(frame, kwargs)
+    import_lazily("openpyxl", purpose="Saving .xlsx files")
+    frame.to_excel(temp, engine="openpyxl", sheet_name=sheet_name, **kwargs)
+
+
+def _write_records_xlsx(rows: list[Mapping[str, Any]], temp: Path, **kwargs: Any) -> None:
+    frame = _pandas("Saving a list of dicts as .xlsx").DataFrame.from_records(list(rows))
+    _write_frame_xlsx(frame, temp, **kwargs)
+
+
+def _write_frames_xlsx(frames: Mapping[str, Any], temp: Path, **kwargs: Any) -> None:
+    if "sheet_name" in kwargs:
+        raise HelpfulError(
+            what_went_wrong="sheet_name= cannot be used when saving a dict of DataFrames",
+            how_to_fix="The dict keys are the sheet names: rename the keys instead",
+            example="handler.save({'Customers': df1, 'Orders': df2}, Dir.OUTPUT, 'report.xlsx')",
+        )
+    kwargs.setdefault("index", False)
+    check_sheet_names(frames.keys())
+    for frame in frames.values():
+        _check_frame_for_excel(frame, kwargs)
+    import_lazily("openpyxl", purpose="Saving .xlsx files")
+    pandas = _pandas("Saving DataFrames as .xlsx")
+    # Not "with ExcelWriter": on an error before the first sheet exists, its close() raises
+    # "At least one sheet must be visible" and hides the real error. Our handle is closed
+    # either way; the unsaved workbook is only memory, and the temp file is removed.
+    with open(temp, "wb") as handle:
+        excel = pandas.ExcelWriter(handle, engine="openpyxl")
+        for name, frame in frames.items():
+            frame.to_excel(excel, sheet_name=name, **kwargs)
+        excel.close()
+
+
+def _write_frame_json(
+    frame: Any, temp: Path, *, index: bool = False, indent: int | str | None = 2,
+    sort_keys: bool = False, ensure_ascii: bool = False,
+) -> None:  # fmt: skip
+    # Through our encoder, not DataFrame.to_json: Decimal columns keep their digits and
+    # NaN/NaT/dates follow the same rules as dict data.
+    if index:
+        frame = with_index_as_columns(frame)
+    check_unique_columns(frame, ".json")
+    check_flat_columns(frame, ".json", because="row objects need one text name per column")
+    records = frame.to_dict(orient="records")
+    _write_json(records, temp, indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii)
+
+
+def _write_frame_parquet(frame: Any, temp: Path, **kwargs: Any) -> None:
+    check_unique_columns(frame, ".parquet")
+    import_lazily("pyarrow", purpose="Saving .parquet files")
+    kwargs.setdefault("index", False)
+    frame.to_parquet(temp, **kwargs)
+
+
+def _write_workbook(workbook: Any, temp: Path) -> None:
+    workbook.save(temp)
+
+
+def _write_text(text: str, temp: Path, *, encoding: str = "utf-8") -> None:
+    # newline="": the text is written exactly as given, "\n" stays "\n" on Windows too.
+    with open(temp, "w", encoding=encoding, newline="") as handle:
+        handle.write(text)
+
+
+def _write_bytes(data: bytes | bytearray | memoryview, temp: Path) -> None:
+    temp.write_bytes(bytes(data))
+
+
+# --- routing -----------------------------------------------------------------------------
+
+_JSON_OPTIONS = frozenset({"indent", "sort_keys", "ensure_ascii"})
+_YAML_OPTIONS = frozenset({"sort_keys", "indent"})
+_YAML = frozenset({".yaml", ".yml"})
+
+ROUTES: tuple[Route, ...] = (
+    Route("structure", frozenset({".json"}), _write_json, _JSON_OPTIONS),
+    Route("structure", _YAML, _write_yaml, _YAML_OPTIONS),
+    Route("records", frozenset({".json"}), _write_json, _JSON_OPTIONS),
+    Route("records", _YAML, _write_yaml, _YAML_OPTIONS),
+    Route("records", frozenset({".csv"}), _write_records_csv, frozenset({"encoding", "delimiter"})),
+    Route("records", frozenset({".xlsx"}), _write_records_xlsx, None),
+    Route("dataframe", frozenset({".csv"}), _write_frame_csv, None),
+    Route("dataframe", frozenset({".xlsx"}), _write_frame_xlsx, None),
+    Route("dataframe", frozenset({".json"}), _write_frame_json, _JSON_OPTIONS | {"index"}),
+    Route("dataframe", frozenset({".parquet"}), _write_frame_parquet, None, "needs pyarrow"),
+    Route("frames", frozenset({".xlsx"}), _write_frames_xlsx, None, "one sheet per key"),
+    Route("workbook", frozenset({".xlsx"}), _write_workbook, frozenset()),
+    Route(
+        "text",
+        None,
+        _write_text,
+        frozenset({"encoding"}),
+        "any extension except binary ones (.xlsx, .docx, .pdf, .zip, .parquet ...)",
+    ),
+    Route("bytes", None, _write_bytes, frozenset(), "any extension"),
+)
+
+
+def supported_combinations() -> str:
+    """One line per kind of data: the extensions it can be saved as."""
+    lines: dict[str, list[str]] = {}
+    for route in ROUTES:
+        if route.extensions is None:
+            text = route.note
+        else:
+            text = ", ".join(sorted(route.extensions)) + (f" ({route.note})" if route.note else "")
+        lines.setdefault(KIND_LABELS[route.kind], []).append(text)
+    return "\n".join(f"  {label} -> {', '.join(parts)}" for label, parts in lines.items())
+
+
+def _unsupported(what: str) -> HelpfulError:
+    return HelpfulError(
+        what_went_wrong=what,
+        how_to_fix="Use one of the supported combinations of data and extension:\n"
+        + supported_combinations(),
+        example="handler.save(df, Dir.OUTPUT, 'report.xlsx')\n"
+        "handler.save({'total': Decimal('9.99')}, Dir.OUTPUT, 'summary.json')",
+    )
+
+
+def _matches(route: Route, kind: str, extension: str) -> bool:
+    if route.kind != kind:
+        return False
+    if route.extensions is None:
+        return kind != "text" or extension not in BINARY_EXTENSIONS
+    return extension in route.extensions
+
+
+def _text_as_binary(filename: str, extension: str) -> HelpfulError:
+    return HelpfulError(
+        what_went_wrong=f"Cannot save a str as '{filename}': {extension} is a binary format, "
+        "so the file would be corrupt and its program could not open it",
+        how_to_fix="Pass the file's bytes (from the library that builds the document), or "
+        "use a text extension such as .txt, .csv or .json",
+        example="buffer = io.BytesIO()\ndocument.save(buffer)  # e.g. python-docx\n"
+        f"handler.save(buffer.getvalue(), Dir.OUTPUT, 'letter{extension}')",
+    )
+
+
+def find_route(data: Any, filename: str, options: Mapping[str, Any]) -> Route:
+    """The route for ``data`` saved as ``filename``; a HelpfulError lists what exists."""
+    kind = detect_kind(data)
+    if kind is None:
+        raise _unsupported(f"Cannot save data of type {type(data).__name__}")
+    extension = Path(filename).suffix.lower()
+    if kind == "text" and extension in BINARY_EXTENSIONS:
+        raise _text_as_binary(filename, extension)
+    route = next((r for r in ROUTES if _matches(r, kind, extension)), None)
+    if route is None:
+        shown = extension or "a file without extension"
+        raise _unsupported(f"Cannot save a {KIND_LABELS[kind]} as {shown} ('{filename}')")
+    unknown = sorted(set(options) - route.options) if route.options is not None else []
+    if unknown:
+        raise HelpfulError(
+            what_went_wrong=f"Unknown option(s) {', '.join(unknown)} for saving a "
+            f"{KIND_LABELS[kind]} as {extension or 'text'}",
+            how_to_fix=f"Accepted options: {', '.join(sorted(route.options or ())) or 'none'}",
+            example="handler.save(data, Dir.OUTPUT, 'data.json', indent=4)",
+        )
+    return route
+
+
+def write(route: Route, data: Any, temp: Path, options: Mapping[str, Any]) -> None:
+    """Run the route's writer on the temporary path."""
+    route.writer(data, temp, **options)

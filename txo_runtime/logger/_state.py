@@ -1,0 +1,67 @@
+"""Where the logging machinery keeps its state (private part of the logger layer).
+
+No module globals: the state object is an attribute of the ``txo_runtime.logger`` *Logger*
+object, which ``logging``'s manager holds for the life of the process. Logging is the one
+place where process-wide state is accepted (seed 004); formatters and filters created at any
+time, before or after ``setup_logger``, find the same secret registry through it; and
+``importlib.reload`` of a module cannot split the state between old handlers and new callers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from txo_runtime.logger._config import PATTERNS_FILE
+from txo_runtime.logger._redaction import RedactionRules, load_redaction_rules
+from txo_runtime.logger._secret_values import SecretRegistry
+from txo_runtime.path_helpers import packaged_data
+
+__all__ = ["DEFAULT_LOGGER_NAME", "LoggingState", "active_rules", "redact", "state"]
+
+DEFAULT_LOGGER_NAME = "txo"
+STATE_HOLDER = "txo_runtime.logger"  # the Logger object that carries the state
+_STATE_ATTRIBUTE = "txo_logging_state"
+
+
+class LoggingState:
+    """What the logging machinery remembers between calls: secrets, rules, context."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.secrets = SecretRegistry()
+        self.rules: RedactionRules | None = None
+        self.default_rules: RedactionRules | None = None
+        self.org_id: str | None = None
+        self.env_type: str | None = None
+        self.started = time.time()
+        self.saved: dict[str, Any] = {}  # what setup changed, for reset_logging()
+
+
+def state() -> LoggingState:
+    holder = logging.getLogger(STATE_HOLDER)
+    found = getattr(holder, _STATE_ATTRIBUTE, None)
+    if found is None:  # setdefault is atomic: two threads still get one state
+        found = vars(holder).setdefault(_STATE_ATTRIBUTE, LoggingState())
+    return found
+
+
+def active_rules(current: LoggingState) -> RedactionRules:
+    """The project's rules after setup_logger; the packaged defaults before it."""
+    if current.rules is not None:
+        return current.rules
+    if current.default_rules is None:
+        packaged = packaged_data(PATTERNS_FILE)
+        current.default_rules = load_redaction_rules(packaged)
+    return current.default_rules
+
+
+def redact(text: str, rules: RedactionRules | None = None) -> str:
+    """``text`` with registered secrets and pattern matches replaced.
+
+    For anything that leaves the process besides logs (an error message, a report).
+    """
+    current = state()
+    return (rules or active_rules(current)).redact(current.secrets.redact(text))
