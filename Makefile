@@ -5,14 +5,18 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 CAP    := tests/integration/cap
 
-.PHONY: help venv demo test pytest lint docs cap-deps bench test-pythons clean
+.PHONY: help venv demo test pytest lint docs cap-deps bench test-pythons dist install-size clean
 
 help:
 	@echo "make demo   - generate a demo customer project and run its script against a local API"
 	@echo "make test   - lint, type-check, layer contract, docs build and the full test suite"
 	@echo "make bench  - run the benchmarks (not part of CI gates)"
+	@echo "make dist   - build both distributions (txo-runtime, txo-tools) into dist/"
+	@echo "make install-size - install each wheel into a fresh venv from the index; count and size"
 	@echo "make test-pythons - the test suite on every other Python 3.10-3.13 found (on demand)"
 
+# Both distributions, editable: txo-runtime with its dev extra (from the root pyproject.toml)
+# and txo-tools (tools/pyproject.toml, the `txo` command).
 $(STAMP): pyproject.toml tools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -52,6 +56,15 @@ test: lint pytest
 
 bench: venv cap-deps
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# sdist + wheel of each distribution, built with the venv's hatchling (no index needed).
+dist: venv
+	$(PY) -m build --no-isolation --outdir dist .
+	$(PY) -m build --no-isolation --outdir dist tools
+
+# Real `pip install` of each wheel into a fresh venv from the configured package index.
+install-size: venv
+	$(PY) scripts/measure_install.py --list
 
 # Supported versions other than the main venv's, each in its own .venv-X.Y (on demand, not in
 # CI: it multiplies the run time). Versions that are not installed are skipped.

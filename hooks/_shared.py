@@ -1,7 +1,8 @@
 """Generation hook code shared by cookiecutter's hooks and copier's tasks.
 
 Runs under the generator's own Python (copier's or cookiecutter's), before the customer
-project has any virtual environment, so it uses the standard library only. cookiecutter runs
+project has any virtual environment, so it uses the standard library only (and Jinja, which
+both engines bring, for cookiecutter's second rendering of pyproject.toml). cookiecutter runs
 ``pre_gen_project.py`` / ``post_gen_project.py``; copier validates with ``validator:`` in
 ``copier.yml`` and runs ``post_gen_project.py --copier <answers>`` as a task on copy, and
 ``_shared.py check-conflicts`` as a task on update. Both engines therefore produce the same
@@ -14,7 +15,6 @@ Usage as a script (also by hand after ``copier update``)::
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -155,7 +155,7 @@ def requirement_from_source(source: str, repo_dir: Path) -> tuple[str, list[str]
 def unreachable_ref_warning(requirement: str) -> str | None:
     """A ``git+file://`` pin whose commit the source lacks (generated from a dirty checkout)."""
     match = re.match(
-        r"^txo-runtime(\[\w+\])? @ git\+file://(?P<path>.+)@(?P<ref>[^@]+)$", requirement
+        r"^txo-runtime(\[[\w,\s]+\])? @ git\+file://(?P<path>.+)@(?P<ref>[^@#]+)", requirement
     )
     if not match or not Path(match["path"]).is_dir():
         return None
@@ -180,21 +180,36 @@ def _local_source(template: str, repo_dir: str) -> str:
 
 
 def resolve_requirement_placeholder(project: Path, context: Mapping[str, Any]) -> list[str]:
-    """cookiecutter only: replace ``from-template-source`` in pyproject.toml by the pin."""
+    """cookiecutter only: render ``pyproject.toml`` again with the pin for the placeholder.
+
+    cookiecutter cannot ask git for the template's tag or commit while it renders, so its
+    answer is ``from-template-source`` until this hook knows the pin. ``pyproject.toml``
+    derives both requirements (txo-runtime with its extras, txo-tools for dev) from that one
+    answer, so the file is rendered again from the template rather than patched here: the
+    rule stays in one place for both engines.
+    """
     if context["txo_runtime_requirement"] != FROM_TEMPLATE_SOURCE:
         return []
     template = str(context["_template"])
     source = _local_source(template, str(context["_repo_dir"]))
     repo_dir = Path(source) if Path(source).is_dir() else Path(str(context["_repo_dir"]))
     requirement, warnings = requirement_from_source(source, repo_dir.resolve())
-    if context["use_soap"]:
-        requirement = requirement.replace("txo-runtime", "txo-runtime[soap]", 1)
-    pyproject = project / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8")
-    pyproject.write_text(
-        text.replace(f'"{FROM_TEMPLATE_SOURCE}"', json.dumps(requirement)), encoding="utf-8"
-    )
+    answers = {**context, "txo_runtime_requirement": requirement}
+    render_template_file(repo_dir.resolve(), project, "pyproject.toml", answers)
     return warnings
+
+
+def render_template_file(
+    repo_dir: Path, project: Path, name: str, answers: Mapping[str, Any]
+) -> None:
+    """Render ``template/<name>`` with ``answers`` into ``project/<name>``, as cookiecutter does."""
+    import jinja2  # both engines depend on it; only this cookiecutter step needs it
+
+    source = (repo_dir / "template" / name).read_text(encoding="utf-8")
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    text = environment.from_string(source).render(cookiecutter=dict(answers))
+    with open(project / name, "w", encoding="utf-8", newline="\n") as target:
+        target.write(text)
 
 
 # ------------------------------------------------------------------ copier update conflicts

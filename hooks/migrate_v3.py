@@ -10,9 +10,11 @@ copier.yml::
 copier runs it twice; only the "after" stage works. By then copier has rendered v3.0 and
 replayed the user's edits, and ``HEAD`` still holds the user's committed v2.1 project
 (copier refuses to update a dirty tree), so the migration rebuilds the user's data files
-from ``HEAD`` and rewrites the scripts in the working tree. ``txo_runtime`` is imported
-from copier's clone of the new template version (the repository ships both). Exit code 1
-when conflicts are left, so ``copier update`` fails loudly instead of exiting 0.
+from ``HEAD`` and rewrites the scripts in the working tree. ``txo_runtime`` and
+``txo_tools`` are imported from copier's clone of the new template version (the repository
+holds both: ``txo_runtime/`` at its root, ``txo_tools`` in ``tools/``), else from the Python
+that runs copier (a project's dev environment has txo-tools). Exit code 1 when conflicts are
+left, so ``copier update`` fails loudly instead of exiting 0.
 """
 
 from __future__ import annotations
@@ -28,16 +30,15 @@ def main(argv: list[str]) -> int:
     stage = argv[1] if len(argv) > 1 else os.environ.get("STAGE", "after")
     if stage != "after":
         return 0
-    sys.path.insert(0, str(TEMPLATE_ROOT))
+    sys.path[:0] = [str(TEMPLATE_ROOT), str(TEMPLATE_ROOT / "tools")]
     try:
-        from txo_tools.migrate import migrate_project
-
         from txo_runtime.exceptions import HelpfulError, render_user_message
+        from txo_tools.migrate import migrate_project
     except ImportError as exc:
         print(
             f"txo v3.0 migration could not start: {exc}.\n"
-            "Install txo-runtime into the Python that runs copier "
-            "(e.g. `pipx inject copier txo-runtime`), then run `txo migrate --allow-dirty .` "
+            "Install txo-tools into the Python that runs copier "
+            "(e.g. `pipx inject copier txo-tools`), then run `txo migrate --allow-dirty .` "
             "in the project.",
             file=sys.stderr,
         )

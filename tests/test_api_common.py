@@ -1,4 +1,5 @@
-"""RateLimiter, CircuitBreaker, RetryPolicy and Retry-After parsing, with fake clocks."""
+"""RateLimiter, CircuitBreaker, RetryPolicy, Retry-After parsing, the outcome classification
+and the CallEngine, with fake clocks and scripted outcomes."""
 
 from __future__ import annotations
 
@@ -8,18 +9,21 @@ import threading
 import pytest
 import requests
 from fake_time import FakeTime
+from refused_port import refused_url
 
 from txo_runtime.api_common import (
+    CallEngine,
     CircuitBreaker,
     CircuitState,
     RateLimiter,
     RetryPolicy,
+    classify,
     counts_as_failure,
     is_connect_error,
     manual_retry,
     parse_retry_after,
 )
-from txo_runtime.exceptions import ApiTimeoutError
+from txo_runtime.exceptions import ApiTimeoutError, CircuitBreakerOpenError
 
 
 # --------------------------------------------------------------------------- RateLimiter
@@ -296,11 +300,12 @@ def test_should_retry_status_table(
 
 
 def _connection_refused() -> requests.ConnectionError:
-    try:
-        requests.get("http://127.0.0.1:9/", timeout=2)
-    except requests.ConnectionError as exc:
-        return exc
-    raise AssertionError("port 9 answered")
+    with refused_url() as url:
+        try:
+            requests.get(url, timeout=2)
+        except requests.ConnectionError as exc:
+            return exc
+    raise AssertionError(f"{url} answered")
 
 
 def test_should_retry_exceptions_by_method() -> None:
@@ -316,44 +321,179 @@ def test_should_retry_exceptions_by_method() -> None:
     assert not policy.should_retry("GET", exc=ValueError())
 
 
-class _Resp:
-    def __init__(self, status_code: int, headers: dict | None = None) -> None:
-        self.status_code = status_code
-        self.headers = headers or {}
+def answer(status: int, headers: dict[str, str] | None = None) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
 
 
-def test_retrying_stops_at_max_retries_and_reports_attempts() -> None:
-    import tenacity
+class Script:
+    """A ``send`` for the engine: answers (or raises) the scripted outcomes in order."""
 
-    clock = FakeTime(1000.0)
+    def __init__(self, *outcomes: requests.Response | Exception) -> None:
+        self.outcomes = list(outcomes)
+        self.sent = 0
+
+    def __call__(self) -> requests.Response:
+        self.sent += 1
+        outcome = self.outcomes.pop(0) if len(self.outcomes) > 1 else self.outcomes[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def engine(policy: RetryPolicy | None, time: FakeTime, **kwargs: object) -> CallEngine:
+    return CallEngine(retry_policy=policy, sleep=time.sleep, rng=lambda: 0.5, **kwargs)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- CallEngine
+def test_engine_stops_at_max_retries_and_reports_attempts() -> None:
+    time = FakeTime(1000.0)
     policy = RetryPolicy(max_retries=2, backoff_factor=1, jitter_min=1, jitter_max=1)
-    calls = []
-    with pytest.raises(tenacity.RetryError) as info:
-        policy.retrying("GET", sleep=clock.sleep)(lambda: calls.append(1) or _Resp(503))
-    assert len(calls) == 3
-    assert info.value.last_attempt.attempt_number == 3
-    assert clock.sleeps == [1.0, 2.0]
+    send = Script(answer(503))
+    last = engine(policy, time).run("GET", "http://h/x", send)
+    assert (send.sent, last.number, last.status) == (3, 3, 503)
+    assert last.verdict.retryable  # retryable, but the retries are used up
+    assert time.sleeps == [1.0, 2.0]
 
 
-def test_retrying_honours_retry_after_and_the_total_wait_budget() -> None:
-    import tenacity
-
-    clock = FakeTime(1000.0)
+def test_engine_honours_retry_after_and_the_total_wait_budget() -> None:
+    time = FakeTime(1000.0)
     policy = RetryPolicy(max_retries=10, max_total_wait=25, jitter_max=1.0)
-    answers = iter([_Resp(429, {"Retry-After": "10"})] * 5)
-    with pytest.raises(tenacity.RetryError):
-        policy.retrying("GET", sleep=clock.sleep)(lambda: next(answers))
-    assert clock.sleeps == [10.0, 10.0]  # a third wait would pass 25 s
+    send = Script(answer(429, {"Retry-After": "10"}))
+    last = engine(policy, time).run("GET", "http://h/x", send)
+    assert time.sleeps == [10.0, 10.0]  # a third wait would pass 25 s
+    assert (send.sent, last.retry_after) == (3, 10.0)
 
 
-def test_retrying_does_not_retry_post_on_500() -> None:
-    clock = FakeTime(1000.0)
-    calls = []
-    result = RetryPolicy().retrying("POST", sleep=clock.sleep)(
-        lambda: calls.append(1) or _Resp(500)
+def test_engine_does_not_retry_post_on_500_but_does_when_the_call_says_idempotent() -> None:
+    time = FakeTime(1000.0)
+    send = Script(answer(500), answer(200))
+    assert engine(RetryPolicy(), time).run("POST", "http://h/x", send).status == 500
+    assert send.sent == 1
+    send = Script(answer(500), answer(200))
+    assert engine(RetryPolicy(), time).run("POST", "u", send, idempotent=True).status == 200
+    assert send.sent == 2
+
+
+def test_engine_without_a_policy_makes_one_attempt() -> None:
+    send = Script(answer(503))
+    assert engine(None, FakeTime()).run("GET", "http://h/x", send).number == 1
+    assert send.sent == 1
+
+
+def test_engine_returns_a_send_error_as_the_outcome_after_retrying_it() -> None:
+    time = FakeTime()
+    reset = requests.ConnectionError("Connection aborted")
+    send = Script(reset, answer(200))
+    last = engine(RetryPolicy(backoff_factor=0), time).run("GET", "http://h/x", send)
+    assert (last.status, last.number, send.sent) == (200, 2, 2)
+    send = Script(reset)
+    last = engine(RetryPolicy(backoff_factor=0), time).run("POST", "http://h/x", send)
+    assert (last.error, last.response, last.number) == (reset, None, 1)  # POST: final
+
+
+def test_engine_counts_breaker_failures_only_for_signs_of_ill_health() -> None:
+    time = FakeTime(1000.0)
+    breaker = CircuitBreaker(failure_threshold=3, clock=time)
+    calls = engine(None, time, circuit_breaker=breaker)
+    for outcome in (answer(404), answer(429), ValueError("bug"), answer(503)):
+        calls.run("GET", "http://h/x", Script(outcome))
+    assert breaker.failure_count == 1
+    calls.run("GET", "http://h/x", Script(answer(200)))
+    assert breaker.failure_count == 0
+
+
+def test_engine_stops_when_the_breaker_opens_and_says_which_attempt_was_refused() -> None:
+    time = FakeTime(1000.0)
+    breaker = CircuitBreaker(failure_threshold=2, timeout_seconds=60, clock=time)
+    calls = engine(RetryPolicy(max_retries=5, backoff_factor=0), time, circuit_breaker=breaker)
+    send = Script(answer(503))
+    with pytest.raises(CircuitBreakerOpenError, match="GET http://h/x not sent") as info:
+        calls.run("GET", "http://h/x", send)
+    assert (send.sent, info.value.attempts) == (2, 3)
+
+
+def test_engine_waits_for_the_rate_limiter_before_every_attempt() -> None:
+    time = FakeTime(1000.0)
+    limiter = RateLimiter(2, clock=time, sleep=time.sleep)
+    calls = engine(RetryPolicy(backoff_factor=0), time, rate_limiter=limiter)
+    calls.run("GET", "http://h/x", Script(answer(503), answer(503), answer(200)))
+    assert time.sleeps == [0.0, 0.5, 0.0, 0.5]  # backoff 0, then the limiter, twice
+
+
+def test_engine_judges_an_answer_by_the_protocols_effective_status() -> None:
+    time = FakeTime(1000.0)
+    breaker = CircuitBreaker(failure_threshold=1, clock=time)
+    calls = engine(
+        RetryPolicy(),
+        time,
+        circuit_breaker=breaker,
+        idempotent=True,
+        effective_status=lambda r: 400,
     )
-    assert result.status_code == 500
-    assert len(calls) == 1
+    send = Script(answer(500))
+    last = calls.run("POST", "http://h/x", send)
+    assert (last.status, last.verdict.retryable, send.sent) == (400, False, 1)
+    assert breaker.state is CircuitState.CLOSED
+
+
+def test_engine_logs_each_retry_with_the_url_made_safe(caplog: pytest.LogCaptureFixture) -> None:
+    calls = engine(RetryPolicy(max_retries=1, backoff_factor=1), FakeTime(), describe_url=str.upper)
+    with caplog.at_level("INFO", logger="txo_runtime.api_common"):
+        calls.run("GET", "http://h/x?k=1", Script(answer(503), answer(200)))
+    assert "GET HTTP://H/X?K=1 answered 503 (attempt 1 of 2); retrying in 1.0 s" in caplog.text
+
+
+# --------------------------------------------------------------------------- classification
+@pytest.mark.parametrize(
+    ("status", "safe", "retryable", "breaker_failure"),
+    [
+        (200, False, False, False),
+        (400, True, False, False),
+        (404, True, False, False),
+        (408, True, True, False),
+        (408, False, False, False),
+        (429, False, True, False),
+        (500, True, True, True),
+        (500, False, False, True),
+        (501, True, False, True),
+        (503, False, True, True),
+        (504, True, True, True),
+    ],
+)
+def test_classify_decides_retry_and_breaker_failure_from_status_and_idempotency(
+    status: int, safe: bool, retryable: bool, breaker_failure: bool
+) -> None:
+    verdict = classify(answer(status), safe, RetryPolicy())
+    assert (verdict.retryable, verdict.breaker_failure) == (retryable, breaker_failure)
+
+
+def test_classify_reads_retry_after_of_error_answers_only() -> None:
+    policy = RetryPolicy(max_retry_after=60)
+    assert classify(answer(429, {"Retry-After": "7"}), False, policy).retry_after == 7
+    assert classify(answer(503, {"Retry-After": "9999"}), False, policy).retry_after == 60
+    assert classify(answer(202, {"Retry-After": "7"}), False, policy).retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("exc", "safe", "retryable", "breaker_failure"),
+    [
+        (requests.ConnectTimeout(), False, True, True),
+        (requests.ConnectionError("Connection aborted"), False, False, True),
+        (requests.ConnectionError("Connection aborted"), True, True, True),
+        (requests.ReadTimeout(), False, False, True),
+        (requests.ReadTimeout(), True, True, True),
+        (requests.exceptions.InvalidURL("x"), True, False, False),
+        (ValueError("bug"), True, False, False),
+    ],
+)
+def test_classify_decides_retry_and_breaker_failure_for_errors(
+    exc: Exception, safe: bool, retryable: bool, breaker_failure: bool
+) -> None:
+    verdict = classify(exc, safe, RetryPolicy())
+    assert (verdict.retryable, verdict.breaker_failure) == (retryable, breaker_failure)
 
 
 def test_retry_policy_is_immutable_and_validated() -> None:

@@ -145,69 +145,141 @@ def test_public_api_needs_no_token() -> None:
         assert api._token is None
 
 
+REQUIRED_PATHS = [
+    ("script-behavior",),
+    ("script-behavior", "rate-limiting"),
+    ("script-behavior", "rate-limiting", "calls-per-second"),
+    ("script-behavior", "circuit-breaker", "enabled"),
+    ("script-behavior", "retry-strategy"),
+    ("script-behavior", "retry-strategy", "max-retries"),
+    ("script-behavior", "jitter", "max-factor"),
+    ("script-behavior", "api-timeouts", "soap-timeout-seconds"),
+    ("script-behavior", "api-timeouts", "async-poll-interval"),
+    ("global", "api-base-url"),
+]
+
+
+def loaded(config: dict[str, Any]) -> ConfigDict:
+    """A ConfigDict as load_config returns it (checked against a project schema that is
+    looser than the packaged one, so a required key can still be missing)."""
+    result = ConfigDict(config, source_file=CONFIG_FILE)
+    result.schema_file = "schemas/org-env-config-schema.json"
+    return result
+
+
+# Every kind of config a script or test hands to the factory, and the file it names.
+CONFIG_KINDS = {
+    "plain-dict": (lambda config: config, None),
+    "dict-with-source": (SourcedDict, CONFIG_FILE),
+    "config-dict": (lambda config: ConfigDict(config, source_file=CONFIG_FILE), CONFIG_FILE),
+    "loaded-config-dict": (loaded, CONFIG_FILE),
+}
+BUILDERS = {
+    "create_rest_api": create_rest_api,
+    "ApiManager": lambda config: ApiManager(config).get_rest_api(),
+}
+
+
+@pytest.mark.parametrize("builder", BUILDERS.values(), ids=BUILDERS.keys())
+@pytest.mark.parametrize("kind", CONFIG_KINDS.values(), ids=CONFIG_KINDS.keys())
+@pytest.mark.parametrize("path", REQUIRED_PATHS, ids=lambda path: ".".join(path))
+def test_a_missing_required_key_is_a_key_error_naming_its_path_and_file(
+    path: tuple[str, ...], kind: tuple[Any, str | None], builder: Any
+) -> None:
+    make, expected_file = kind
+    config = make(without(make_config(), *path))
+
+    with pytest.raises(MissingConfigKeyError) as caught:
+        builder(config)
+
+    error, key_path = caught.value, ".".join(path)
+    assert isinstance(error, KeyError) and isinstance(error, ConfigurationError)
+    assert error.key_path == key_path
+    assert error.config_file == expected_file
+    assert key_path in error.message and (expected_file or "the config") in error.message
+    assert error.how_to_fix and key_path in error.how_to_fix
+    assert error.example and f'"{path[-1]}"' in error.example
+
+
 @pytest.mark.parametrize(
-    "path",
+    ("section", "key", "value"),
     [
-        ("script-behavior",),
-        ("script-behavior", "rate-limiting"),
-        ("script-behavior", "rate-limiting", "calls-per-second"),
-        ("script-behavior", "circuit-breaker", "enabled"),
-        ("script-behavior", "retry-strategy"),
-        ("script-behavior", "jitter", "max-factor"),
-        ("script-behavior", "api-timeouts", "soap-timeout-seconds"),
-        ("global", "api-base-url"),
+        ("rate-limiting", "calls-per-second", "fast"),
+        ("rate-limiting", "calls-per-second", 0),
+        ("rate-limiting", "burst-size", 1.5),
+        ("rate-limiting", "enabled", "yes"),
+        ("circuit-breaker", "failure-threshold", 0),
+        ("circuit-breaker", "timeout-seconds", -1),
+        ("retry-strategy", "max-retries", -1),
+        ("retry-strategy", "backoff-factor", "2"),
+        ("jitter", "min-factor", -0.5),
+        ("api-timeouts", "rest-timeout-seconds", "60"),
+        ("api-timeouts", "async-max-wait", 0),
     ],
-    ids=lambda path: ".".join(path),
 )
-def test_missing_required_key_names_the_key_path_and_the_file(path: tuple[str, ...]) -> None:
-    config = SourcedDict(without(make_config(), *path))
+def test_a_wrong_value_in_a_plain_dict_is_a_configuration_error_naming_its_path(
+    section: str, key: str, value: Any
+) -> None:
+    config = make_config()
+    config["script-behavior"][section][key] = value
 
     with pytest.raises(ConfigurationError) as caught:
         create_rest_api(config)
 
-    key_path = ".".join(path)
+    key_path = f"script-behavior.{section}.{key}"
+    assert not isinstance(caught.value, KeyError)
     assert caught.value.key_path == key_path
-    assert caught.value.config_file == CONFIG_FILE
-    assert key_path in str(caught.value) and CONFIG_FILE in str(caught.value)
-
-
-def test_plain_dict_without_a_file_still_names_the_key_path() -> None:
-    with pytest.raises(ConfigurationError) as caught:
-        create_rest_api(without(make_config(), "script-behavior", "circuit-breaker"))
-
-    assert caught.value.key_path == "script-behavior.circuit-breaker"
+    assert f"$.{key_path}" in caught.value.message
     assert caught.value.config_file is None
 
 
-def test_loaded_config_reports_its_own_missing_key_error() -> None:
-    config = ConfigDict(
-        without(make_config(), "script-behavior", "rate-limiting"), source_file=CONFIG_FILE
-    )
+def test_a_section_that_is_not_an_object_is_named_by_its_path() -> None:
+    config = make_config()
+    config["script-behavior"] = "fast"
 
-    with pytest.raises(MissingConfigKeyError) as caught:
-        ApiManager(config)
+    with pytest.raises(ConfigurationError) as caught:
+        ApiManager(SourcedDict(config))
 
-    assert "script-behavior.rate-limiting" in str(caught.value)
-    assert CONFIG_FILE in str(caught.value)
+    assert caught.value.key_path == "script-behavior"
+    assert caught.value.config_file == CONFIG_FILE
 
 
-@pytest.mark.parametrize(
-    ("section", "value"),
-    [
-        ("rate-limiting", {"enabled": True, "calls-per-second": 0, "burst-size": 1}),
-        ("circuit-breaker", {"enabled": True, "failure-threshold": 0, "timeout-seconds": 1}),
-        ("jitter", {"min-factor": 2, "max-factor": 1}),
-    ],
-)
-def test_invalid_values_are_configuration_errors_naming_the_section(
-    section: str, value: dict[str, Any]
-) -> None:
-    config = SourcedDict(make_config(**{section: value}))
+def test_global_that_is_not_an_object_is_named_by_its_path() -> None:
+    config = make_config()
+    config["global"] = "https://api.example.com"
 
     with pytest.raises(ConfigurationError) as caught:
         create_rest_api(config)
 
-    assert caught.value.key_path == f"script-behavior.{section}"
+    assert caught.value.key_path == "global"
+    assert "https://api.example.com" not in str(caught.value)  # values are never quoted
+
+
+@pytest.mark.parametrize("kind", CONFIG_KINDS.values(), ids=CONFIG_KINDS.keys())
+def test_jitter_min_above_max_is_named_for_every_kind_of_config(
+    kind: tuple[Any, str | None],
+) -> None:
+    make, expected_file = kind
+    config = make(make_config(jitter={"min-factor": 2, "max-factor": 1}))
+
+    with pytest.raises(ConfigurationError) as caught:
+        create_rest_api(config)
+
+    assert caught.value.key_path == "script-behavior.jitter"
+    assert caught.value.config_file == expected_file
+
+
+def test_a_loaded_config_is_not_validated_again_when_clients_are_built() -> None:
+    # load_config validated it against the project's schema; a value that the packaged
+    # schema would refuse (a project may allow more) is taken as it is.
+    config = make_config()
+    config["script-behavior"]["retry-strategy"]["max-retries"] = 0
+    config["script-behavior"]["batch-handling"] = {"read-batch-size": 0}
+
+    with create_rest_api(loaded(config)) as api:
+        assert api.retry_policy.max_retries == 0
+    with pytest.raises(ConfigurationError, match="batch-handling"):
+        create_rest_api(config)
 
 
 def test_factory_without_cache_builds_a_new_client_each_time() -> None:

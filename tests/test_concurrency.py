@@ -6,11 +6,14 @@ import io
 import signal
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 
 from txo_runtime.api_common import RateLimiter
 from txo_runtime.concurrency import (
+    WORKER_THREAD_PREFIX,
     BatchFailureError,
     Failure,
     ProcessingResult,
@@ -20,11 +23,45 @@ from txo_runtime.concurrency import (
 )
 from txo_runtime.exceptions import ApiOperationError, ApiTimeoutError
 
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class ThreadRecorder:
+    """Remembers every thread that ran a wrapped function.
+
+    Tests assert that exactly these threads (and any other thread carrying the workers' name
+    prefix) are gone after the call: a thread count would also see threads that other code
+    in the test process starts or ends meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.threads: set[threading.Thread] = set()
+
+    def wrap(self, func: Callable[[T], R]) -> Callable[[T], R]:
+        def recorded(item: T) -> R:
+            with self._lock:
+                self.threads.add(threading.current_thread())
+            return func(item)
+
+        return recorded
+
+    def assert_all_gone(self) -> None:
+        assert self.threads, "no worker ran: nothing to check"
+        assert all(t.name.startswith(WORKER_THREAD_PREFIX) for t in self.threads)
+        assert [t.name for t in self.threads if t.is_alive()] == []
+        assert live_worker_threads() == []
+
+
+def live_worker_threads() -> list[str]:
+    """Names of live threads started by txo_runtime.concurrency (they carry its prefix)."""
+    return [t.name for t in threading.enumerate() if t.name.startswith(WORKER_THREAD_PREFIX)]
+
 
 @pytest.fixture
-def thread_baseline() -> int:
-    """Thread count before the test; the test asserts it is back to this afterwards."""
-    return threading.active_count()
+def recorder() -> ThreadRecorder:
+    return ThreadRecorder()
 
 
 def _reverse_delay(item: int) -> int:
@@ -112,14 +149,15 @@ def test_v21_result_names_still_work() -> None:
 
 
 @pytest.mark.parametrize("workers", [1, 4, 32])
-def test_no_worker_thread_outlives_the_call(workers: int, thread_baseline: int) -> None:
-    parallel_map(_fail_on_multiples_of_three, range(40), max_workers=workers)
+def test_no_worker_thread_outlives_the_call(workers: int, recorder: ThreadRecorder) -> None:
+    parallel_map(recorder.wrap(_fail_on_multiples_of_three), range(40), max_workers=workers)
 
-    assert threading.active_count() == thread_baseline
+    recorder.assert_all_gone()
+    assert len(recorder.threads) <= workers
 
 
 def test_rate_limited_parallel_at_5_per_second_starts_at_most_11_calls_in_any_2_seconds(
-    thread_baseline: int,
+    recorder: ThreadRecorder,
 ) -> None:
     starts: list[float] = []
     lock = threading.Lock()
@@ -130,14 +168,14 @@ def test_rate_limited_parallel_at_5_per_second_starts_at_most_11_calls_in_any_2_
         return item
 
     result = rate_limited_parallel(
-        record_start, range(12), calls_per_second=5, max_workers=10, burst_size=1
+        recorder.wrap(record_start), range(12), calls_per_second=5, max_workers=10, burst_size=1
     )
 
     assert result.results == list(range(12))
     starts.sort()
     busiest = max(sum(1 for t in starts if first <= t < first + 2.0) for first in starts)
     assert busiest <= 5 * 2 + 1
-    assert threading.active_count() == thread_baseline
+    recorder.assert_all_gone()
 
 
 def test_rate_limited_parallel_uses_a_shared_limiter_when_given() -> None:
@@ -157,7 +195,7 @@ def test_rate_limited_parallel_uses_a_shared_limiter_when_given() -> None:
 
 
 def test_ctrl_c_cancels_pending_items_reraises_and_leaves_no_threads(
-    thread_baseline: int,
+    recorder: ThreadRecorder,
 ) -> None:
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals are delivered to the main thread only")
@@ -175,14 +213,14 @@ def test_ctrl_c_cancels_pending_items_reraises_and_leaves_no_threads(
         return item
 
     with pytest.raises(KeyboardInterrupt):
-        parallel_map(work, range(100), max_workers=2)
+        parallel_map(recorder.wrap(work), range(100), max_workers=2)
 
     assert len(started) < 100
-    assert threading.active_count() == thread_baseline
+    recorder.assert_all_gone()
 
 
 def test_keyboard_interrupt_inside_a_worker_stops_the_run_instead_of_counting_as_failure(
-    thread_baseline: int,
+    recorder: ThreadRecorder,
 ) -> None:
     def interrupted(item: int) -> int:
         if item == 3:
@@ -190,9 +228,9 @@ def test_keyboard_interrupt_inside_a_worker_stops_the_run_instead_of_counting_as
         return item
 
     with pytest.raises(KeyboardInterrupt):
-        parallel_map(interrupted, range(10), max_workers=1)
+        parallel_map(recorder.wrap(interrupted), range(10), max_workers=1)
 
-    assert threading.active_count() == thread_baseline
+    recorder.assert_all_gone()
 
 
 def test_batch_process_calls_func_with_consecutive_batches() -> None:
@@ -246,16 +284,30 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_progress_bar_is_drawn_on_a_terminal(
-    monkeypatch: pytest.MonkeyPatch, thread_baseline: int
+def _rich_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if type(t).__module__.startswith("rich.")}
+
+
+def test_progress_bar_is_drawn_on_a_terminal_and_its_refresh_thread_stops(
+    monkeypatch: pytest.MonkeyPatch, recorder: ThreadRecorder
 ) -> None:
+    pytest.importorskip("rich")
     terminal = _Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
+    bar_threads: set[threading.Thread] = set()
 
-    parallel_map(str, range(5), show_progress=True, description="Customers")
+    def note_bar_threads(item: int) -> str:
+        bar_threads.update(_rich_threads())  # the bar is running while items are processed
+        return str(item)
+
+    parallel_map(
+        recorder.wrap(note_bar_threads), range(5), show_progress=True, description="Customers"
+    )
 
     assert "Customers" in terminal.getvalue()
-    assert threading.active_count() == thread_baseline
+    assert bar_threads, "the bar runs a refresh thread while it is shown"
+    assert [t.name for t in bar_threads if t.is_alive()] == []
+    recorder.assert_all_gone()
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from project_factory import make_project, valid_config, write_json
 
-from txo_runtime.config_loader import ConfigDict, load_config, to_snake_key
+from txo_runtime.config_loader import (
+    ConfigDict,
+    load_config,
+    require,
+    to_snake_key,
+    validate_section,
+)
 from txo_runtime.exceptions import ConfigurationError, HelpfulError, MissingConfigKeyError
 
 SECRET = "s3cr3t-Value-that-must-never-leak-7Q~xyz"
@@ -162,3 +168,149 @@ def test_numeric_secret_values_are_registered_for_redaction(tmp_path: Path) -> N
     load_config("acme", "test", root=project)
     assert "73914582" not in redact("pin is 73914582 today")
     assert "n3st3d-Secret-9" not in redact("nested n3st3d-Secret-9")
+
+
+# --- one key-path walker, one missing-key error ---------------------------------------------
+
+NESTED = {"global": {"api-base-url": "https://x"}, "script-behavior": {"jitter": {"min": 1}}}
+
+
+SOURCE = "config/acme-test-config.json"
+
+
+def sourced(config: dict) -> ConfigDict:
+    return ConfigDict(config, source_file=SOURCE)
+
+
+def subscript(config: dict, *path: str) -> object:
+    node: object = sourced(config)
+    for key in path:
+        node = node[key]  # type: ignore[index]
+    return node
+
+
+# Every way a script reads a required key, and the file the error then names.
+WALKERS = {
+    "require-on-plain-dict": (require, None),
+    "require-on-config-dict": (lambda c, *p: require(sourced(c), *p), SOURCE),
+    "config-dict-require": (lambda c, *p: sourced(c).require(*p), SOURCE),
+    "config-dict-subscript": (subscript, SOURCE),
+}
+
+
+@pytest.mark.parametrize("walk", WALKERS.values(), ids=WALKERS.keys())
+@pytest.mark.parametrize(
+    ("path", "missing"),
+    [
+        (("nope",), "nope"),
+        (("global", "client-id"), "global.client-id"),
+        (("script-behavior", "jitter", "max"), "script-behavior.jitter.max"),
+        (("script-behavior", "retry-strategy", "max-retries"), "script-behavior.retry-strategy"),
+    ],
+)
+def test_a_missing_key_is_the_same_key_error_on_every_kind_of_config(
+    walk: tuple, path: tuple[str, ...], missing: str
+) -> None:
+    read, expected_file = walk
+
+    with pytest.raises(MissingConfigKeyError) as caught:
+        read(NESTED, *path)
+
+    error = caught.value
+    assert isinstance(error, KeyError) and isinstance(error, ConfigurationError)
+    assert error.key_path == missing
+    assert error.config_file == expected_file
+    assert f"'{missing}' is missing in {expected_file or 'the config'}" in error.message
+    assert error.how_to_fix and "schemas/org-env-config-schema.json" in error.how_to_fix
+    assert error.example and json.loads(error.example)  # a pasteable JSON snippet
+
+
+@pytest.mark.parametrize("walk", WALKERS.values(), ids=WALKERS.keys())
+def test_the_walker_returns_present_values_unchanged(walk: tuple) -> None:
+    read, _ = walk
+    assert read(NESTED, "script-behavior", "jitter", "min") == 1
+
+
+def test_a_value_on_the_path_that_is_not_an_object_is_named_without_its_value() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        require({"global": "s3cr3t-looking-value"}, "global", "api-base-url")
+
+    assert caught.value.key_path == "global"
+    assert "must be an object, not str" in caught.value.message
+    assert "s3cr3t-looking-value" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "hint"),
+    [
+        ("_org_id", "load_config(org_id, env_type)"),
+        ("_env_type", "load_config(org_id, env_type)"),
+        ("_args", "extra_args"),
+        ("_token", "require_token=True"),
+        ("_client_secret", '"client-secret"'),
+    ],
+)
+def test_missing_injected_keys_say_what_injects_them(key: str, hint: str) -> None:
+    for config in ({}, sourced({})):
+        with pytest.raises(MissingConfigKeyError) as caught:
+            require(config, key)
+        assert hint in str(caught.value.how_to_fix)
+        assert caught.value.key_path == key
+
+
+def test_a_missing_required_key_at_load_time_is_a_key_error_too(project: Path) -> None:
+    config = valid_config()
+    del config["script-behavior"]["jitter"]
+    config["script-behavior"]["rate-limiting"]["burst-size"] = 0
+    write_json(project / "config" / "acme-test-config.json", config)
+
+    with pytest.raises(MissingConfigKeyError) as caught:
+        load_config("acme", "test", root=project)
+
+    assert isinstance(caught.value, KeyError)
+    assert caught.value.key_path == "script-behavior.jitter"
+    assert caught.value.config_file == "config/acme-test-config.json"
+    # The other problems of the same check are listed too, by JSON path.
+    assert "$.script-behavior.rate-limiting.burst-size" in caught.value.message
+
+
+def test_a_wrong_value_at_load_time_names_the_first_path(project: Path) -> None:
+    config = valid_config()
+    config["script-behavior"]["api-timeouts"]["rest-timeout-seconds"] = "60"
+    write_json(project / "config" / "acme-test-config.json", config)
+
+    with pytest.raises(ConfigurationError) as caught:
+        load_config("acme", "test", root=project)
+
+    assert not isinstance(caught.value, KeyError)
+    assert caught.value.key_path == "script-behavior.api-timeouts.rest-timeout-seconds"
+
+
+def test_a_loaded_config_records_the_schema_it_was_checked_against(project: Path) -> None:
+    config = load_config("acme", "test", root=project)
+    assert config.schema_file == "schemas/org-env-config-schema.json"
+    assert ConfigDict({}).schema_file is None
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_refused_as_not_json(project: Path, constant: str) -> None:
+    path = project / "config" / "acme-test-config.json"
+    text = json.dumps(valid_config()).replace(
+        '"calls-per-second": 10', f'"calls-per-second": {constant}'
+    )
+    path.write_text(text)
+
+    with pytest.raises(ConfigurationError, match=f"holds {constant}, which is not a JSON number"):
+        load_config("acme", "test", root=project)
+
+
+def test_validate_section_checks_a_plain_dict_against_the_packaged_schema() -> None:
+    config = valid_config()
+    validate_section(config, "script-behavior")  # a valid section passes
+    config["script-behavior"]["batch-handling"]["read-batch-size"] = 0
+
+    with pytest.raises(ConfigurationError) as caught:
+        validate_section(config, "script-behavior")
+
+    assert caught.value.key_path == "script-behavior.batch-handling.read-batch-size"
+    assert "'script-behavior' of the config does not match its schema" in caught.value.message

@@ -86,6 +86,27 @@ def test_missing_config_key_error_str_is_the_message_not_a_repr() -> None:
         raise error
 
 
+def test_missing_config_key_error_for_a_key_path_says_where_and_how_to_add_it() -> None:
+    error = MissingConfigKeyError.for_key("global.api-base-url", config_file="config/a-b.json")
+
+    assert (error.key_path, error.config_file) == ("global.api-base-url", "config/a-b.json")
+    assert (
+        str(error) == "Required configuration 'global.api-base-url' is missing in config/a-b.json"
+    )
+    assert error.how_to_fix and "Add 'global.api-base-url' to config/a-b.json" in error.how_to_fix
+    assert error.example == '{\n  "global": {\n    "api-base-url": "<value>"\n  }\n}'
+
+
+def test_missing_config_key_error_without_a_file_says_the_config_and_appends_details() -> None:
+    error = MissingConfigKeyError.for_key("a.b", details="  at $.a: more problems")
+
+    assert error.config_file is None
+    assert (
+        error.message
+        == "Required configuration 'a.b' is missing in the config\n  at $.a: more problems"
+    )
+
+
 def test_render_user_message_includes_fix_for_any_txo_error() -> None:
     error = ConfigurationError("bad", how_to_fix="do this", example="like that")
     assert render_user_message(error) == "Problem: bad\n\nSolution: do this\n\nExample:\nlike that"
@@ -99,6 +120,7 @@ def test_render_user_message_includes_fix_for_any_txo_error() -> None:
         ApiRateLimitError("r", retry_after=5, status_code=429),
         EntityNotFoundError("Customer", entity_id=1),
         MissingConfigKeyError("m", config_file="f.json", key_path="a.b"),
+        MissingConfigKeyError.for_key("global.api-base-url", config_file="config/a-b.json"),
     ],
 )
 def test_errors_survive_pickling_for_process_pools(error: TxoBaseError) -> None:

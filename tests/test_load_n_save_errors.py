@@ -287,7 +287,7 @@ def test_error_before_the_first_sheet_is_not_hidden_by_excel_writer(
     # be visible", which used to replace the real error.
     target = handler.save(b"old", Dir.OUTPUT, "s.xlsx")
 
-    with pytest.raises(HelpfulError, match="Unknown option .*no_such_option"):
+    with pytest.raises(HelpfulError, match=r"Unknown option\(s\) no_such_option"):
         handler.save({"A": pd.DataFrame({"a": [1]})}, Dir.OUTPUT, "s.xlsx", no_such_option=1)
 
     _assert_untouched(target, b"old")
@@ -309,8 +309,61 @@ def test_circular_data_is_refused(handler: TxoDataHandler) -> None:
 def test_unknown_writer_option_is_refused(handler: TxoDataHandler) -> None:
     with pytest.raises(HelpfulError, match="Accepted options: ensure_ascii, indent, sort_keys"):
         handler.save({"a": 1}, Dir.OUTPUT, "x.json", sheet_name="A")
-    with pytest.raises(HelpfulError, match="unexpected keyword argument 'colour'"):
-        handler.save(pd.DataFrame({"a": [1]}), Dir.OUTPUT, "x.csv", colour="red")
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "option", "method"),
+    [
+        (pd.DataFrame({"a": [1]}), "x.csv", "colour", "to_csv"),
+        (pd.DataFrame({"a": [1]}), "x.xlsx", "colour", "to_excel"),
+        (pd.DataFrame({"a": [1]}), "x.xlsx", "engine", "to_excel"),  # the writer sets it
+        ([{"a": 1}], "x.xlsx", "colour", "to_excel"),
+        ({"A": pd.DataFrame({"a": [1]})}, "x.xlsx", "colour", "to_excel"),
+    ],
+    ids=["frame-csv", "frame-xlsx", "engine-is-ours", "records-xlsx", "frames-xlsx"],
+)
+def test_options_passed_to_pandas_are_checked_against_its_signature_before_writing(
+    handler: TxoDataHandler, data: Any, filename: str, option: str, method: str
+) -> None:
+    with pytest.raises(HelpfulError) as caught:
+        handler.save(data, Dir.OUTPUT, filename, **{option: "x"})
+
+    assert f"Unknown option(s) {option}" in caught.value.message
+    assert f"pandas DataFrame.{method}" in str(caught.value.how_to_fix)
+    assert not (handler.root / "output" / filename).exists()
+
+
+@pytest.mark.parametrize(
+    ("filename", "options"),
+    [("x.csv", {"sep": ";", "na_rep": "-"}), ("x.xlsx", {"sheet_name": "Data", "index": True})],
+)
+def test_options_that_pandas_accepts_reach_it(
+    handler: TxoDataHandler, filename: str, options: dict[str, Any]
+) -> None:
+    path = handler.save(pd.DataFrame({"a": [1], "b": [None]}), Dir.OUTPUT, filename, **options)
+
+    assert path.stat().st_size > 0
+    if filename.endswith(".csv"):
+        assert path.read_text(encoding="utf-8") == "a;b\n1;-\n"
+
+
+def test_a_type_error_from_inside_pandas_is_not_mistaken_for_an_unknown_option(
+    handler: TxoDataHandler,
+) -> None:
+    # A known option whose content pandas passes on (to gzip) fails with the text
+    # "unexpected keyword argument": it stays a TypeError, the file is left untouched.
+    target = handler.save(b"old", Dir.OUTPUT, "x.csv")
+
+    with pytest.raises(TypeError) as caught:
+        handler.save(
+            pd.DataFrame({"a": [1]}),
+            Dir.OUTPUT,
+            "x.csv",
+            compression={"method": "gzip", "bogus": 1},
+        )
+
+    assert not isinstance(caught.value, HelpfulError)
+    _assert_untouched(target, b"old")
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,7 @@ SECRET_LINES: list[tuple[str, str, list[str]]] = [
         "retrying with Basic c3ZjOlRyMHViNGRvcg== after 401",
         ["c3ZjOlRyMHViNGRvcg"],
     ),
-    ("seed-token-example", "Token: Bearer abcdEFGH1234", ["abcdEFGH1234"]),
+    ("token-header-bearer", "Token: Bearer abcdEFGH1234", ["abcdEFGH1234"]),
     ("jwt-bare", f"decoded nothing from {JWT} (expired)", [JWT, JWT.split(".")[1]]),
     ("json-password", '{"username": "svc", "password": "Tr0ub4dor&3"}', ["Tr0ub4dor&3"]),
     (

@@ -233,3 +233,55 @@ def test_validate_config_argument_is_deprecated_and_ignored(project: Path, monke
             "x", validate_config=False, argv=["acme", "test"]
         )
     assert config["_org_id"] == "acme"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["acme", "test", "--debug"], True),
+        (["--debug", "acme", "test"], True),
+        (["acme", "test", "--batch-size", "5", "--debug"], True),
+        (["acme", "--debug"], True),  # the script's parser will fail: still a traceback
+        (["acme", "test"], False),
+        (["acme", "test", "--", "--debug"], False),  # after "--" it is an argument
+        (["acme", "test", "--note=--debug"], False),  # the value of another option
+        (["--debug=yes"], False),  # unreadable: the script's parser reports it
+        (["--help"], False),
+        ([], False),
+    ],
+)
+def test_debug_is_read_by_argparse_with_the_scripts_own_definition(
+    argv: list[str], expected: bool
+) -> None:
+    from txo_runtime.script_runner import _debug_requested
+
+    assert _debug_requested(argv) is expected
+
+
+def test_debug_shows_the_traceback_of_an_error_raised_while_parsing_arguments(
+    project: Path,
+) -> None:
+    result = run_script(project, "acme", "--debug")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "env_type" in result.stderr
+
+
+def test_debug_shows_the_traceback_of_an_error_raised_while_loading_the_config(
+    project: Path,
+) -> None:
+    result = run_script(project, "acme", "prod", "--debug")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "acme-prod-config.json" in result.stderr
+
+
+def test_debug_after_a_double_dash_is_an_argument_not_the_flag(project: Path) -> None:
+    result = run_script(project, "acme", "test", "--", "--debug", case="unexpected")
+    assert_friendly_failure(result)
+    assert "unrecognized arguments: --debug" in result.stderr
+
+
+def test_secret_on_a_bad_command_line_is_redacted_with_debug_too(project: Path) -> None:
+    result = run_script(project, "acme", "test", "--bogus", "--client-secret", SECRET, "--debug")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+    assert SECRET not in result.stderr

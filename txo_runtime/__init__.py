@@ -1,6 +1,6 @@
 """txo runtime: config + secrets, redacted logging, resilient HTTP/OData/SOAP, one-call save.
 
-Public names are importable from here and from their seed module
+Public names are importable from here and from the module that defines them
 (``from txo_runtime.path_helpers import Dir``). They are resolved lazily (PEP 562) so that
 ``import txo_runtime`` stays light: nothing heavy (pandas, openpyxl, zeep, jsonschema) is
 imported until it is used.
@@ -13,8 +13,8 @@ from typing import Any
 
 __version__ = "3.0.0"
 
+# Public name -> the module of txo_runtime that defines it.
 _EXPORTS: dict[str, str] = {
-    # layer 1
     "ApiAuthenticationError": "exceptions",
     "ApiError": "exceptions",
     "ApiOperationError": "exceptions",
@@ -33,22 +33,18 @@ _EXPORTS: dict[str, str] = {
     "Dir": "path_helpers",
     "find_project_root": "path_helpers",
     "get_path": "path_helpers",
-    # layer 2
     "setup_logger": "logger",
     "CircuitBreaker": "api_common",
     "RateLimiter": "api_common",
     "RetryPolicy": "api_common",
-    # layer 3
     "TxoDataHandler": "load_n_save",
     "output_filename": "load_n_save",
-    # layer 4
     "MinimalRestAPI": "rest_api_helpers",
     "RestOperationResult": "rest_api_helpers",
     "SessionManager": "rest_api_helpers",
     "OAuthManager": "oauth_helpers",
     "build_url": "url_helpers",
     "odata_literal": "url_helpers",
-    # layer 5
     "ConfigDict": "config_loader",
     "load_config": "config_loader",
     "ApiManager": "api_factory",

@@ -1,4 +1,4 @@
-"""Run a function over many items in threads and report every outcome (layer 5).
+"""Run a function over many items in threads and report every outcome.
 
 Integration scripts spend their time waiting on APIs, so threads (not processes) are the
 right tool: :func:`parallel_map`, :func:`rate_limited_parallel` and :func:`batch_process`
@@ -30,6 +30,7 @@ from txo_runtime.exceptions import ApiOperationError, ErrorContext
 from txo_runtime.extras import install_command
 
 __all__ = [
+    "WORKER_THREAD_PREFIX",
     "BatchFailureError",
     "Failure",
     "ProcessingResult",
@@ -45,6 +46,8 @@ R = TypeVar("R")
 
 DEFAULT_MAX_WORKERS = 10
 DEFAULT_BATCH_SIZE = 100
+# Worker threads are named ``txo-worker-<run>_<n>`` (``%(threadName)s`` in a log format).
+WORKER_THREAD_PREFIX = "txo-worker"
 MAX_FAILURES_IN_MESSAGE = 3
 _item_repr = reprlib.Repr()
 _item_repr.maxstring = 60
@@ -174,7 +177,12 @@ class _RichProgress(Closing):
         return super().__enter__()
 
     def close(self) -> None:
-        self._progress.stop()  # joins rich's refresh thread
+        # Progress.stop() only signals rich's refresh thread (rich 15 no longer joins it);
+        # join it here so that no thread started for the run outlives the call.
+        refresh = getattr(self._progress.live, "_refresh_thread", None)
+        self._progress.stop()
+        if refresh is not None:
+            refresh.join()
 
     def advance(self) -> None:
         self._progress.advance(self._task)
@@ -224,7 +232,7 @@ def _run(
         raise ValueError(f"max_workers must be at least 1, got {max_workers}")
     started = time.monotonic()
     workers = max(1, min(max_workers, len(items)))
-    prefix = f"txo-worker-{time.monotonic_ns()}"
+    prefix = f"{WORKER_THREAD_PREFIX}-{time.monotonic_ns()}"
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=prefix)
     futures: dict[Future[R], int] = {}
     try:

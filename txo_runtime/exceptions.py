@@ -1,11 +1,12 @@
-"""Exception hierarchy of the txo runtime (layer 1: imports nothing from txo_runtime).
+"""Exception hierarchy of the txo runtime; it imports nothing else from txo_runtime.
 
 Every error a user can meet derives from :class:`TxoBaseError` and can carry an
 :class:`ErrorContext` so logs say *what* was being done to *which* resource. Errors that a
-person has to act on render as the three-part message of seed 003 (problem / solution /
-example); :func:`render_user_message` is what the script runner prints.
+person has to act on render as a three-part message (problem / solution / example), so the
+reader learns what to change without reading code; :func:`render_user_message` is what the
+script runner prints.
 
-Hierarchy (seed 003)::
+Hierarchy::
 
     TxoBaseError
     ├── ApiError
@@ -25,7 +26,9 @@ Hierarchy (seed 003)::
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 __all__ = [
@@ -198,10 +201,81 @@ class ConfigurationError(TxoBaseError):
 
 
 class MissingConfigKeyError(ConfigurationError, KeyError):
-    """A required key is absent. Also a ``KeyError`` so v2.1 ``except KeyError`` still works."""
+    """A required key is absent. Also a ``KeyError`` so v2.1 ``except KeyError`` still works.
+
+    Build it with :meth:`for_key`: every place that finds a missing key (a loaded config,
+    a plain dict, the schema check) then tells the user the same thing.
+    """
 
     def __str__(self) -> str:  # KeyError.__str__ would repr() the message
         return self.message
+
+    @classmethod
+    def for_key(
+        cls, key_path: str, *, config_file: str | None = None, details: str = ""
+    ) -> MissingConfigKeyError:
+        """The error for the dotted ``key_path`` missing in ``config_file`` (None: not known).
+
+        Keys starting with ``_`` are injected when the config is loaded (secrets, org and
+        environment, arguments, token), so their fix names what injects them. ``details``
+        (e.g. the other problems of a schema check) is appended to the message. No config
+        value is ever part of the message.
+        """
+        where = config_file or "the config"
+        message, how_to_fix, example = _missing_key_advice(key_path, where)
+        return cls(
+            f"{message}\n{details}" if details else message,
+            config_file=config_file,
+            key_path=key_path,
+            how_to_fix=how_to_fix,
+            example=example,
+        )
+
+
+_SCHEMA_PATH = "schemas/org-env-config-schema.json"
+_LOADER_EXAMPLE = "config = parse_args_and_load_config('My script')  # or load_config(org, env)"
+# Keys the loader or the script runner add to every config, and what adds them.
+_INJECTED_KEYS: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "_org_id": "load_config(org_id, env_type) and parse_args_and_load_config() add it",
+        "_env_type": "load_config(org_id, env_type) and parse_args_and_load_config() add it",
+        "_args": "parse_args_and_load_config(..., extra_args=[...]) adds it",
+        "_token": "parse_args_and_load_config(..., require_token=True) adds it",
+    }
+)
+
+
+def _missing_key_advice(key_path: str, where: str) -> tuple[str, str, str]:
+    """(message, how to fix, example) for a missing key."""
+    leaf = key_path.rsplit(".", 1)[-1]
+    if leaf in _INJECTED_KEYS:
+        return (
+            f"'{key_path}' is not in {where}: it is added when the config is loaded",
+            f"Use the config that the loader returns: {_INJECTED_KEYS[leaf]}",
+            _LOADER_EXAMPLE,
+        )
+    if leaf.startswith("_"):
+        secret_key = leaf[1:].replace("_", "-")
+        return (
+            f"Secret '{leaf}' is not available (looked for '{secret_key}' in the secrets file)",
+            f'Add "{secret_key}" to the secrets file next to {where} (it is git-ignored), '
+            "or request a token with require_token=True",
+            f'{{\n  "{secret_key}": "<value>"\n}}',
+        )
+    return (
+        f"Required configuration '{key_path}' is missing in {where}",
+        f"Add '{key_path}' to {where}; every key a script reads is also declared in "
+        f"{_SCHEMA_PATH} (schema must match config)",
+        _nested_example(key_path),
+    )
+
+
+def _nested_example(key_path: str) -> str:
+    """``a.b`` -> the JSON ``{"a": {"b": "<value>"}}`` to paste into the config."""
+    snippet: Any = "<value>"
+    for part in reversed([p for p in key_path.split(".") if p]):
+        snippet = {part: snippet}
+    return json.dumps(snippet, indent=2)
 
 
 class ValidationError(TxoBaseError):

@@ -1,9 +1,12 @@
 """OAuth 2.0 client credentials with a per-instance token cache (no module state).
 
 A plain ``requests`` form POST to the token endpoint: msal would add an OpenID discovery
-call in its constructor and only pays off for certificate auth (runtime-facts.md).
-Every token obtained and every client secret used is registered with the logger for
-exact-value redaction, and no message here ever contains them.
+call in its constructor, and pays off only for certificate (client-assertion) auth.
+The POST goes through a :class:`~txo_runtime.api_common.CallEngine` like every other
+request: 429/503 (honouring ``Retry-After``) and connect errors are retried, other 5xx
+are not (a POST may have been processed). Every token obtained and every client secret
+used is registered with the logger for exact-value redaction, and no message here ever
+contains them.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from typing import Any
 
 import requests
 
-from txo_runtime.exceptions import ApiAuthenticationError
+from txo_runtime.api_common import CallEngine, CircuitBreaker, RateLimiter, RetryPolicy
+from txo_runtime.exceptions import ApiAuthenticationError, CircuitBreakerOpenError
+from txo_runtime.logger import redact, register_secret
 from txo_runtime.url_helpers import redact_url
 
 __all__ = [
@@ -36,6 +41,7 @@ AZURE_TOKEN_URL = "https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/tok
 DEFAULT_REFRESH_MARGIN = 300.0
 DEFAULT_EXPIRES_IN = 3600.0
 DEFAULT_TOKEN_TIMEOUT = 30.0
+DEFAULT_TOKEN_RETRY_POLICY = RetryPolicy()
 # After a failed token request the az-token fallback is reused this long before the
 # endpoint is tried again: a provider asks for a token on every API attempt.
 FALLBACK_REUSE_SECONDS = 60.0
@@ -45,19 +51,6 @@ _FIX = (
     "the secrets file - or add a fallback 'az-token' to config/{org}-{env}-config-secrets.json"
 )
 _EXAMPLE = '{\n  "client-secret": "...",\n  "az-token": "eyJ..."\n}'
-
-
-def _register_secret(value: str) -> None:
-    """Exact-value redaction in every log handler (logger is a lower layer)."""
-    from txo_runtime.logger import register_secret
-
-    register_secret(value)
-
-
-def _redact(text: str) -> str:
-    from txo_runtime.logger import redact
-
-    return redact(text)
 
 
 def token_url_for(global_config: Mapping[str, Any]) -> str:
@@ -77,7 +70,10 @@ class OAuthManager:
     """Client-credentials tokens, cached per (token URL, client id, scope) in this instance.
 
     A token is refreshed ``refresh_margin_seconds`` before it expires. The lock is held
-    while a token is fetched so concurrent threads do not all ask for one at once.
+    while a token is fetched so concurrent threads do not all ask for one at once. Token
+    requests are retried per ``retry_policy`` (the default one unless given; ``None``
+    means one attempt), through an optional ``rate_limiter`` and ``circuit_breaker`` of
+    their own; ``sleep`` waits between attempts.
     """
 
     def __init__(
@@ -87,11 +83,22 @@ class OAuthManager:
         clock: Callable[[], float] = time.time,
         refresh_margin_seconds: float = DEFAULT_REFRESH_MARGIN,
         timeout: float = DEFAULT_TOKEN_TIMEOUT,
+        retry_policy: RetryPolicy | None = DEFAULT_TOKEN_RETRY_POLICY,
+        rate_limiter: RateLimiter | None = None,
+        circuit_breaker: CircuitBreaker | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._session = session
         self._clock = clock
         self.refresh_margin_seconds = refresh_margin_seconds
         self.timeout = timeout
+        self._engine = CallEngine(
+            rate_limiter=rate_limiter,
+            circuit_breaker=circuit_breaker,
+            retry_policy=retry_policy,
+            describe_url=redact_url,
+            sleep=sleep,
+        )
         self._cache: dict[tuple[str, str, str], _CachedToken] = {}
         self._lock = threading.Lock()
 
@@ -107,7 +114,7 @@ class OAuthManager:
         token_url = token_url_for(global_config)
         key = (token_url, str(global_config["client-id"]), str(global_config["oauth-scope"]))
         secret = str(config["_client_secret"])
-        _register_secret(secret)
+        register_secret(secret)
         with self._lock:
             cached = self._cache.get(key)
             if (
@@ -141,24 +148,47 @@ class OAuthManager:
             "scope": scope,
         }
         started = self._clock()
-        try:
-            response = (self._session or requests).post(token_url, data=form, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise _TokenRequestError(f"token request to {token_url} failed ({type(exc).__name__})")
+        response, attempts = self._post(token_url, form)
         payload = _json_or_none(response)
         token = payload.get("access_token") if payload else None
         if response.status_code != 200 or not isinstance(token, str) or not token:
-            raise _TokenRequestError(_describe_failure(token_url, response.status_code, payload))
-        _register_secret(token)
+            failure = _describe_failure(token_url, response.status_code, payload, attempts)
+            raise _TokenRequestError(failure)
+        register_secret(token)
         expires_in = float(payload.get("expires_in", DEFAULT_EXPIRES_IN)) if payload else 0.0
-        logger.debug("Obtained OAuth token from %s (expires in %.0f s)", token_url, expires_in)
+        logger.debug(
+            "Obtained OAuth token from %s (expires in %.0f s)", redact_url(token_url), expires_in
+        )
         return _CachedToken(token, started + expires_in)
+
+    def _post(self, token_url: str, form: Mapping[str, str]) -> tuple[requests.Response, int]:
+        """The token endpoint's last answer and the attempts made; a request that never got
+        one is a :class:`_TokenRequestError` naming the endpoint (never the form: it holds
+        the secret)."""
+        poster = self._session or requests
+
+        def send() -> requests.Response:
+            return poster.post(token_url, data=form, timeout=self.timeout)
+
+        try:
+            last = self._engine.run("POST", token_url, send)
+        except CircuitBreakerOpenError as exc:
+            raise _TokenRequestError(exc.message) from None
+        outcome = last.outcome
+        if not isinstance(outcome, Exception):
+            return outcome, last.number
+        if not isinstance(outcome, requests.RequestException):
+            raise outcome
+        raise _TokenRequestError(
+            f"token request to {redact_url(token_url)} failed ({type(outcome).__name__}) "
+            f"{_after(last.number)}"
+        ) from None
 
     def _fallback(self, config: Mapping[str, Any], reason: str) -> str:
         if "_az_token" in config and str(config["_az_token"]).strip():
             token = str(config["_az_token"]).strip()
             token = token[7:].strip() if token[:7].lower() == "bearer " else token
-            _register_secret(token)
+            register_secret(token)
             logger.warning("OAuth token not obtained (%s); using 'az-token' from secrets", reason)
             return token
         raise ApiAuthenticationError(
@@ -224,15 +254,21 @@ def _json_or_none(response: requests.Response) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
-def _describe_failure(token_url: str, status: int, payload: Mapping[str, Any] | None) -> str:
+def _after(attempts: int) -> str:
+    return f"after {attempts} attempt{'s' if attempts != 1 else ''}"
+
+
+def _describe_failure(
+    token_url: str, status: int, payload: Mapping[str, Any] | None, attempts: int
+) -> str:
     error = str(payload.get("error", "")) if payload else ""
     description = str(payload.get("error_description", "")) if payload else ""
     detail = ": ".join(
         part for part in (error, description.splitlines()[0] if description else "") if part
     )
     # The endpoint may echo what it was sent (the secret, an assertion): redact it.
-    detail = _redact(detail)
-    return f"token endpoint {redact_url(token_url)} answered {status}" + (
+    detail = redact(detail)
+    return f"token endpoint {redact_url(token_url)} answered {status} {_after(attempts)}" + (
         f" ({detail})" if detail else ""
     )
 

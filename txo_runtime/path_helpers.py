@@ -1,4 +1,4 @@
-"""Project folders and paths (layer 1: imports only ``exceptions``).
+"""Project folders and paths.
 
 ``txo_runtime`` is installed in site-packages, so it cannot locate the customer project
 from ``__file__``. The project root is found from the working directory upwards
@@ -38,7 +38,7 @@ def packaged_data(name: str) -> Path:
 
 
 class Dir(str, Enum):
-    """The folders of a generated customer repository (design.md §2)."""
+    """The folders of a generated customer repository; ``get_path`` accepts no others."""
 
     CONFIG = "config"
     SCHEMAS = "schemas"

@@ -1,4 +1,4 @@
-"""Script entry points: ``python -m src.<script> <org_id> <env_type>`` (layer 5).
+"""Script entry points: ``python -m src.<script> <org_id> <env_type>``.
 
 :func:`parse_args_and_load_config` parses the two mandatory arguments (plus any
 :class:`ArgumentDefinition`), sets up logging, loads and validates the config and, only when
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -82,6 +83,24 @@ class _FriendlyParser(argparse.ArgumentParser):
         )
 
 
+class _CommandLineError(Exception):
+    """A command line the options pre-parser of :func:`run` cannot read."""
+
+
+class _OptionsParser(argparse.ArgumentParser):
+    """Reads only the options every script has; the script's own parser reports errors."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _CommandLineError(message)
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every script; :func:`run` reads them with the same definition."""
+    parser.add_argument(
+        "--debug", action="store_true", help="Debug logging and error tracebacks on the console"
+    )
+
+
 def _prog_name() -> str:
     """``python -m src.fetch_customers`` rather than ``fetch_customers.py``."""
     main = sys.modules.get("__main__")
@@ -103,7 +122,7 @@ def build_parser(
     )
     parser.add_argument("org_id", help="Organisation id, e.g. acme")
     parser.add_argument("env_type", help="Environment type, e.g. test or prod")
-    parser.add_argument("--debug", action="store_true", help="Debug logging on the console")
+    _add_common_options(parser)
     for definition in extra_args:
         definition.add_to(parser)
     return parser
@@ -112,9 +131,11 @@ def build_parser(
 def _obtain_token(config: ConfigDict) -> None:
     """``config["_token"]`` for v2.1 scripts; the manager stays on the config so that
     ``create_rest_api(config)`` / ``ApiManager(config)`` refresh tokens through it."""
+    from txo_runtime.api_factory import load_settings
     from txo_runtime.oauth_helpers import OAuthManager
 
-    manager = OAuthManager()
+    # Token requests retry as the config's API calls do (script-behavior.retry-strategy).
+    manager = OAuthManager(retry_policy=load_settings(config).retry_policy)
     config.oauth_manager = manager
     config["_token"] = manager.get_token(config)
     logger.debug("OAuth token obtained and registered for redaction")
@@ -182,7 +203,9 @@ def _report(error: BaseException, *, debug: bool, cause: BaseException | None = 
         context = error.context.describe()
         if context:
             message += f"\n\nContext: {context}"
-    logger.error("\n%s", message, exc_info=traceback_of if debug else None)
+    if debug:  # formatted and redacted here: before setup_logger no handler would redact it
+        message += "\n\n" + redact("".join(traceback.format_exception(traceback_of))).rstrip()
+    logger.error("\n%s", message)
     if not debug:
         logger.debug("Traceback of the error above", exc_info=traceback_of)
 
@@ -199,12 +222,31 @@ def _exit_code(exit_request: SystemExit, *, debug: bool) -> int:
     return EXIT_ERROR
 
 
+def _debug_requested(argv: Sequence[str] | None = None) -> bool:
+    """Whether the command line (``sys.argv[1:]`` by default) asks for ``--debug``.
+
+    argparse reads the flag with the definition the script's parser uses, ignoring every
+    other argument. :func:`run` needs the answer before ``main`` runs: an error can come
+    before the script's parser exists, or from parsing itself (a bad command line).
+    A command line this cannot read counts as no ``--debug``.
+    """
+    parser = _OptionsParser(add_help=False)
+    _add_common_options(parser)
+    try:
+        options, _ = parser.parse_known_args(argv)
+    except _CommandLineError:
+        return False
+    return bool(options.debug)
+
+
 def run(main: Callable[[], Any], *, argv: Sequence[str] | None = None) -> int:
     """Call ``main`` and turn its outcome into an exit code (0, 1 or 130).
 
-    Usage at the end of a script: ``raise SystemExit(run(main))``.
+    Usage at the end of a script: ``raise SystemExit(run(main))``. ``argv`` (default
+    ``sys.argv[1:]``) is where ``--debug`` is read: with it, errors show their traceback
+    on the console.
     """
-    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    debug = _debug_requested(argv)
     try:
         result = main()
     except KeyboardInterrupt:

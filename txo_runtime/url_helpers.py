@@ -1,4 +1,4 @@
-"""URL building, OData literals and filters, link resolution, URL redaction (layer 4).
+"""URL building, OData literals and filters, link resolution, URL redaction.
 
 Pure string functions: no network, no state (the secret query keys are a constant read
 once from the packaged ``log-redaction-patterns.json``).

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cli_projects import SCHEMA, clean_project, git, run_txo, write_json
+
 from txo_tools.checks import RULES
 
 BAD_SCRIPT = '''\

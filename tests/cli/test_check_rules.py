@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from txo_tools.checks import check_source
 from txo_tools.checks._json_lines import json_line_index
 from txo_tools.checks._schema_walk import declared_properties, walk_config

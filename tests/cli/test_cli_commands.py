@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 from cli_projects import git, run_txo
-from txo_tools import __version__, cli
 
 from txo_runtime.exceptions import HelpfulError
+from txo_tools import __version__, cli
+from txo_tools import new_project as _new_project
 
 HEAVY_MODULES = ("pandas", "openpyxl", "zeep", "jsonschema", "copier", "libcst", "yaml", "rich")
 
@@ -69,8 +70,6 @@ def test_without_a_template_new_fails_with_how_to_pass_one(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv(cli.TEMPLATE_ENV, raising=False)
-    from txo_tools import new_project as _new_project
-
     monkeypatch.setattr(_new_project, "_source_checkout", lambda: None)
     monkeypatch.setattr(_new_project, "packaged_template", lambda: None)
     assert cli.main(["new", str(tmp_path / "p")]) == cli.EXIT_PROBLEMS
@@ -201,3 +200,56 @@ def test_new_checks_choices_of_the_real_template() -> None:
     with pytest.raises(HelpfulError, match="no question 'cookiecutter'"):
         cli.check_data(str(checkout), {"cookiecutter": "{}"})
     cli.check_data(str(checkout), {"org_id": "acme", "use_soap": "yes", "python_version": "3.12"})
+
+
+@pytest.mark.slow
+def test_new_reports_a_failing_validator_of_the_txo_template_as_an_invalid_answer(
+    tmp_path: Path,
+) -> None:
+    checkout = Path(cli.__file__).resolve().parents[2]
+    if not (checkout / "copier.yml").is_file():
+        pytest.skip("txo_tools is not installed from a source checkout with copier.yml")
+    dest = tmp_path / "p"
+    result = run_txo("new", str(dest), "--template", str(checkout), "--vcs-ref", "HEAD",
+                     "--data", "org_id=Not An Id", "--defaults", "--trust")  # fmt: skip
+    assert result.returncode == 1
+    assert "An answer is not valid" in result.stderr
+    assert "org_id must be a lower-case slug" in result.stderr
+    assert "got 'Not An Id'" in result.stderr
+    assert not dest.exists()
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [("3.0.0", "txo-runtime>=3.0.0,<4"), ("3.2.1", "txo-runtime>=3.2.1,<4"),
+     ("4.0.0rc1", "txo-runtime>=4.0.0rc1,<5")],
+)  # fmt: skip
+def test_the_packaged_template_asks_the_index_for_the_runtime_of_its_own_release(
+    version: str, expected: str
+) -> None:
+    assert _new_project.index_requirement(version) == expected
+
+
+def _packaged_copy(root: Path) -> Path:
+    """A folder laid out like the template inside an installed txo-tools wheel."""
+    root.mkdir()
+    (root / "copier.yml").write_text("org_id:\n  type: str\n  default: demo\n")
+    return root
+
+
+def test_answers_for_the_packaged_template_pin_the_index_unless_data_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    packaged = _packaged_copy(tmp_path / "packaged")
+    monkeypatch.setattr(_new_project, "packaged_template", lambda: packaged)
+    pinned = _new_project.packaged_answers(str(packaged), {"org_id": "acme"})
+    assert pinned == {
+        "runtime_from_index": True,
+        "txo_runtime_requirement": _new_project.index_requirement(__version__),
+        "org_id": "acme",
+    }
+    own = {"txo_runtime_requirement": "txo-runtime @ git+https://example.invalid/txo.git@v3"}
+    answers = _new_project.packaged_answers(str(packaged), own)
+    assert answers["txo_runtime_requirement"] == own["txo_runtime_requirement"]
+    other = str(tmp_path / "elsewhere")
+    assert _new_project.packaged_answers(other, {"org_id": "acme"}) == {"org_id": "acme"}

@@ -50,4 +50,6 @@ def test_rate_limiter_never_exceeds_rate_under_8_threads(txo_api_server: LocalAp
     assert len(starts) <= RATE * span + BURST + jitter
     window_max = max(sum(1 for t in starts[i:] if t - s < 1.0) for i, s in enumerate(starts))
     assert window_max <= RATE + BURST + jitter
-    assert first_window >= RATE * (DURATION - 1)  # the limiter did not starve the threads
+    # No lower bound on throughput here: that would depend on machine speed. That the
+    # limiter never starves callers is tested with a fake clock in test_api_common.py.
+    assert len(starts) > BURST

@@ -1,4 +1,4 @@
-"""Token refresh during a run (seed 003 "Tokens are cached and refreshed automatically"):
+"""Token refresh during a run (tokens are cached and refreshed automatically):
 MinimalRestAPI asks its token provider on every attempt and, after a 401, once more with
 force_refresh=True, retrying the request once. Real LocalApiServer token endpoint."""
 

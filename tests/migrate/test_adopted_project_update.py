@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from txo_tools.migrate import migrate_project
 
 from tests.migrate.v21_project import (
     COPIER,
@@ -34,6 +33,7 @@ from tests.migrate.v21_project import (
     run,
     tree_digest,
 )
+from txo_tools.migrate import migrate_project
 
 pytestmark = pytest.mark.slow
 MIGRATE = [sys.executable, "-m", "txo_tools.migrate"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+
 from txo_tools.migrate.answers import answers_text, infer_answers, project_name
 
 

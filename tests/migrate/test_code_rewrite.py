@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from txo_tools.migrate.code_rewrite import rewrite_source
 
 HEADER = "from utils.load_n_save import TxoDataHandler\n"

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from txo_tools.migrate.config import SECTION_DEFAULTS, dumps, migrate_config
 from txo_tools.migrate.logging_files import migrate_logging
 from txo_tools.migrate.schema import declare_config_keys, is_v3_schema, merge_schema

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from txo_tools.checks import run_checks
 
 from tests.migrate.v21_project import (
     COPIER,
@@ -27,6 +26,7 @@ from tests.migrate.v21_project import (
     run,
 )
 from txo_runtime.logger import load_logging_settings
+from txo_tools.checks import run_checks
 
 pytestmark = pytest.mark.slow
 MIGRATE = [sys.executable, "-m", "txo_tools.migrate"]
@@ -124,7 +124,7 @@ def test_copier_route_carries_the_logging_choices_over_like_txo_migrate(routes: 
 def test_copier_route_restores_and_reports_every_file_the_update_deleted(routes: Routes) -> None:
     project = routes.via_copier
     requirements = (project / "requirements.txt").read_text(encoding="utf-8")
-    assert USER_REQUIREMENT in requirements and "txo-runtime>=3,<4" in requirements
+    assert USER_REQUIREMENT in requirements and "txo-runtime[excel]>=3,<4" in requirements
     hello = (project / "src/hello_world.py").read_text(encoding="utf-8")
     assert "from utils" not in hello and "txo_runtime" in hello
     text = report(project)

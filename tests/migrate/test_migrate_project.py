@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from txo_tools.migrate import migrate_project
 
 from tests.migrate.v21_project import FIXTURE, SECRET_BYTES, SECRETS, USER_SCRIPT, tree_digest
 from txo_runtime.exceptions import HelpfulError
+from txo_tools.migrate import migrate_project
 
 _OPENED: list[str] = []
 _WATCHING: list[bool] = []

@@ -8,11 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.migrate.v21_project import FIXTURE, SECRET_BYTES, SECRETS
 from txo_tools.migrate import migrate_project
 from txo_tools.migrate._tree import ProjectTree, is_secret
 from txo_tools.migrate.config import dumps, indent_of
-
-from tests.migrate.v21_project import FIXTURE, SECRET_BYTES, SECRETS
 
 LEGACY = "from utils.logger import setup_logger\n\nlogger = setup_logger()\n"
 

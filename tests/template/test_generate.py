@@ -92,9 +92,67 @@ def test_answers_file_records_the_answers_not_the_computed_namespace(
     assert "cookiecutter" not in answers
 
 
+def _requirements(project: Path) -> tuple[list[str], list[str]]:
+    """(dependencies, dev extra) of a generated pyproject.toml, read as TOML."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return data["dependencies"], data["optional-dependencies"]["dev"]
+
+
+def _tools_requirement(dev: list[str]) -> str:
+    (tools,) = [req for req in dev if req.startswith("txo-tools")]
+    return tools
+
+
 def test_requirement_defaults_to_the_template_source_and_commit(default_project: Path) -> None:
-    pyproject = (default_project / "pyproject.toml").read_text()
-    assert f'"txo-runtime @ git+file://{REPO_ROOT}@' in pyproject
+    dependencies, dev = _requirements(default_project)
+    (runtime,) = dependencies
+    prefix = f"txo-runtime[excel] @ git+file://{REPO_ROOT}@"
+    assert runtime.startswith(prefix)
+    ref = runtime[len(prefix) :]
+    assert ref and "@" not in ref and "#" not in ref  # a tag or the full commit hash
+    assert _tools_requirement(dev) == f"txo-tools @ git+file://{REPO_ROOT}@{ref}#subdirectory=tools"
+    assert not any(req.startswith("txo-tools") for req in dependencies)  # dev only
+
+
+GIT = "git+https://git.example.com/txo.git"
+WHEELS = "https://files.example.com/wheels"
+
+
+@pytest.mark.parametrize(
+    ("answer", "use_soap", "runtime", "tools"),
+    [
+        ("txo-runtime>=3,<4", "false", "txo-runtime[excel]>=3,<4", "txo-tools>=3,<4"),
+        ("txo-runtime>=3,<4", "true", "txo-runtime[excel,soap]>=3,<4", "txo-tools>=3,<4"),
+        ("txo-runtime==3.0.0", "false", "txo-runtime[excel]==3.0.0", "txo-tools==3.0.0"),
+        (f"txo-runtime @ {GIT}@v3.0.0", "false", f"txo-runtime[excel] @ {GIT}@v3.0.0",
+         f"txo-tools @ {GIT}@v3.0.0#subdirectory=tools"),
+        (f"txo-runtime[yaml] @ {GIT}@v3.0.0", "true",
+         f"txo-runtime[excel,soap,yaml] @ {GIT}@v3.0.0",
+         f"txo-tools @ {GIT}@v3.0.0#subdirectory=tools"),
+        ("txo-runtime @ git+ssh://git@host/txo.git@0123abc#egg=txo-runtime", "false",
+         "txo-runtime[excel] @ git+ssh://git@host/txo.git@0123abc#egg=txo-runtime",
+         "txo-tools @ git+ssh://git@host/txo.git@0123abc#egg=txo-runtime&subdirectory=tools"),
+        ("txo-runtime @ file:///srv/txo", "false", "txo-runtime[excel] @ file:///srv/txo",
+         "txo-tools @ file:///srv/txo/tools"),
+        (f"txo-runtime @ {WHEELS}/txo_runtime-3.0.0-py3-none-any.whl", "false",
+         f"txo-runtime[excel] @ {WHEELS}/txo_runtime-3.0.0-py3-none-any.whl",
+         f"txo-tools @ {WHEELS}/txo_tools-3.0.0-py3-none-any.whl"),
+    ],
+    ids=["index", "index-soap", "exact-version", "git-tag", "git-with-extra-soap", "git-fragment",
+         "local-folder", "wheel-url"],
+)  # fmt: skip
+def test_every_requirement_form_gives_the_runtime_with_extras_and_the_tools_for_dev(
+    tmp_path: Path, home: Path, answer: str, use_soap: str, runtime: str, tools: str
+) -> None:
+    from packaging.requirements import Requirement
+
+    dst = tmp_path / "p"
+    copier_copy(dst, home, {"txo_runtime_requirement": answer, "use_soap": use_soap})
+    dependencies, dev = _requirements(dst)
+    assert (dependencies, _tools_requirement(dev)) == ([runtime], tools)
+    for text, name in ((runtime, "txo-runtime"), (tools, "txo-tools")):
+        assert Requirement(text).name == name  # valid PEP 508, as pip reads it
 
 
 def test_gitignore_keeps_real_secrets_and_run_artefacts_out_of_git(
@@ -163,19 +221,20 @@ def test_copier_rejects_bad_environment_lists(
 @pytest.mark.parametrize(
     "answers",
     [
-        {},
+        SAME_REQUIREMENT,
         {"use_soap": "true", "use_odata": "false", "environments": "dev,uat,prod",
-         "org_id": "contoso-eu", "python_version": "3.12"},
+         "org_id": "contoso-eu", "python_version": "3.12", **SAME_REQUIREMENT},
+        {"use_soap": "true", "txo_runtime_requirement": f"txo-runtime[yaml] @ {GIT}@v3.0.0"},
     ],
-    ids=["defaults", "soap-only-three-envs"],
+    ids=["defaults", "soap-only-three-envs", "git-source-soap"],
 )  # fmt: skip
 def test_copier_and_cookiecutter_outputs_are_identical(
     tmp_path: Path, home: Path, answers: dict[str, str]
 ) -> None:
     copier_dst = tmp_path / "copier" / "acme-integrations"
     copier_dst.parent.mkdir()
-    copier_copy(copier_dst, home, {**answers, **SAME_REQUIREMENT})
-    cookiecutter_generate(tmp_path / "cc", home, {**answers, **SAME_REQUIREMENT})
+    copier_copy(copier_dst, home, answers)
+    cookiecutter_generate(tmp_path / "cc", home, answers)
     cc_dst = tmp_path / "cc" / "acme-integrations"
 
     copier_files = [name for name in _tree(copier_dst) if name != ".copier-answers.yml"]
@@ -227,7 +286,7 @@ def test_soap_only_project_with_three_environments(tmp_path: Path, home: Path) -
     assert "src/call_soap_service.py" in files and "src/fetch_customers.py" not in files
     assert {f"config/acme-{env}-config.json" for env in ("dev", "uat", "prod")} <= files
     assert all(errors == [] for errors in _validate_configs(dst).values())
-    assert '"txo-runtime[soap] @ git+file://' in (dst / "pyproject.toml").read_text()
+    assert '"txo-runtime[excel,soap] @ git+file://' in (dst / "pyproject.toml").read_text()
     result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
                  cwd=dst, home=home, check=False)  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
@@ -238,13 +297,28 @@ def test_soap_only_project_with_three_environments(tmp_path: Path, home: Path) -
 def test_runtime_from_index_gives_a_plain_version_range(tmp_path: Path, home: Path) -> None:
     dst = tmp_path / "p"
     copier_copy(dst, home, {"runtime_from_index": "true"})
-    assert '"txo-runtime>=3,<4"' in (dst / "pyproject.toml").read_text()
+    dependencies, dev = _requirements(dst)
+    assert (dependencies, _tools_requirement(dev)) == (
+        ["txo-runtime[excel]>=3,<4"],
+        "txo-tools>=3,<4",
+    )
 
 
-def test_cookiecutter_pins_the_runtime_to_the_template_checkout(tmp_path: Path, home: Path) -> None:
-    cookiecutter_generate(tmp_path / "cc", home)
-    pyproject = (tmp_path / "cc" / "acme-integrations" / "pyproject.toml").read_text()
-    assert f'"txo-runtime @ git+file://{REPO_ROOT}@' in pyproject
+def test_cookiecutter_pins_runtime_and_tools_to_the_checkout_as_copier_would(
+    tmp_path: Path, home: Path
+) -> None:
+    cookiecutter_generate(tmp_path / "cc", home, {"use_soap": "yes"})
+    cc_dst = tmp_path / "cc" / "acme-integrations"
+    (runtime,) = _requirements(cc_dst)[0]
+    prefix = f"txo-runtime[excel,soap] @ git+file://{REPO_ROOT}@"
+    assert runtime.startswith(prefix)
+    assert runtime[len(prefix) :] == load_hooks_shared().source_ref(REPO_ROOT)
+    # copier, given the same pin, renders the same pyproject.toml byte for byte
+    copier_dst = tmp_path / "copier" / "acme-integrations"
+    copier_dst.parent.mkdir()
+    answer = runtime.replace("[excel,soap]", "", 1)
+    copier_copy(copier_dst, home, {"use_soap": "true", "txo_runtime_requirement": answer})
+    assert (cc_dst / "pyproject.toml").read_bytes() == (copier_dst / "pyproject.toml").read_bytes()
 
 
 @pytest.mark.parametrize(

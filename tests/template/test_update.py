@@ -69,7 +69,8 @@ def test_project_generated_at_a_tag_pins_the_runtime_to_that_tag(
     project: Path, template_repo: Path
 ) -> None:
     pyproject = (project / "pyproject.toml").read_text()
-    assert f'"txo-runtime @ git+file://{template_repo}@v3.0.0"' in pyproject
+    assert f'"txo-runtime[excel] @ git+file://{template_repo}@v3.0.0"' in pyproject
+    assert f'"txo-tools @ git+file://{template_repo}@v3.0.0#subdirectory=tools"' in pyproject
     assert "_commit: v3.0.0" in (project / ".copier-answers.yml").read_text()
 
 

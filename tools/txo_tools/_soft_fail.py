@@ -1,7 +1,7 @@
 """Soft-fail reads of required config (``config.get(...)``), found with :mod:`ast`.
 
-Shared by ``txo check`` (rule TXO007) and ``txo migrate`` (a follow-up per read): both
-sit in the same layer and may not import each other, so the detection lives down here.
+Shared by ``txo check`` (rule TXO007) and ``txo migrate`` (a follow-up per read). The two
+command packages may not import each other (an import-linter contract), so it lives here.
 """
 
 from __future__ import annotations

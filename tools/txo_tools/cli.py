@@ -23,6 +23,7 @@ from txo_tools.new_project import (
     TEMPLATE_ENV,
     check_data,
     default_template,
+    is_packaged,
     key_value,
     packaged_answers,
     refuse_non_empty_dest,
@@ -76,8 +77,14 @@ def cmd_new(args: argparse.Namespace) -> int:
     check_data(template, data)
     run_copier(args, template, packaged_answers(template, data))
     console = _console()
-    console.print(f"[green]Created[/] {args.dest} from {template}")
-    console.print(f"Next: cd {args.dest} && txo check")
+    console.print(f"[green]Created[/] {escape(args.dest)} from {escape(template)}")
+    if is_packaged(template):
+        console.print(
+            f"[yellow]Note[/] the template packaged with txo-tools {__version__} is not a git "
+            "repository, so `copier update` cannot follow it; for updates generate with "
+            "--template <txo git URL> --vcs-ref <tag>"
+        )
+    console.print(f"Next: cd {escape(args.dest)} && txo check")
     return EXIT_OK
 
 

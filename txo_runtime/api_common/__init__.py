@@ -1,45 +1,42 @@
-"""Resilience primitives shared by the REST and SOAP clients (layer 2).
+"""Resilience shared by every client that calls a service: REST, SOAP, OAuth, WSDL loads.
 
-One API call is a sequence of single *attempts*; each attempt is ``limiter.acquire()`` ->
-``breaker.allow()`` -> send -> ``breaker.record_*``. The retry loop (tenacity, built by
-:meth:`RetryPolicy.retrying`) wraps single attempts so the limiter and the breaker see
-every attempt (urllib3's adapter-level ``Retry`` would hide them: runtime-facts.md).
+One call is a series of single *attempts*; each attempt is ``limiter.acquire()`` ->
+``breaker.allow()`` -> send -> breaker bookkeeping, and one retry loop wraps whole
+attempts so the limiter and the breaker see every request that reaches the server.
+:class:`CallEngine` runs that; :func:`classify` judges each outcome once (retryable,
+breaker failure, final) for all clients alike.
 
 Everything here is pure or takes an injectable clock/sleep, so timing logic is tested
-without real sleeping. This module is the public import path; like tenacity's ``stop``,
-``wait`` and ``retry``, each concern lives in its own private module:
-``_rate_limiter``, ``_circuit_breaker``, ``_retry_policy`` and ``_outcomes`` (which
-outcomes are timeouts, connection errors or signs of ill health).
+without real sleeping. Like tenacity's ``stop``, ``wait`` and ``retry``, each concern lives
+in a private module: ``_rate_limiter``, ``_circuit_breaker``, ``_retry_policy``,
+``_retry_after``, ``_outcomes`` (the verdict on an outcome) and ``_engine`` (the attempts
+and the loop).
 """
 
 from __future__ import annotations
 
-import logging
-
 from txo_runtime.api_common._circuit_breaker import CircuitBreaker, CircuitState
 from txo_runtime.api_common._closing import Closing
+from txo_runtime.api_common._engine import Attempt, CallEngine, Send
 from txo_runtime.api_common._outcomes import (
+    Verdict,
+    classify,
     counts_as_failure,
     is_connect_error,
     is_connection_error,
     is_timeout_error,
 )
 from txo_runtime.api_common._rate_limiter import RateLimiter
+from txo_runtime.api_common._retry_after import DEFAULT_MAX_RETRY_AFTER, parse_retry_after
 from txo_runtime.api_common._retry_policy import (
     DEFAULT_MAX_BACKOFF,
-    DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_MAX_TOTAL_WAIT,
     IDEMPOTENT_METHODS,
     RETRY_STATUSES_ALWAYS,
     RETRY_STATUSES_IDEMPOTENT,
     RetryPolicy,
     manual_retry,
-    parse_retry_after,
 )
-
-# `X as X` re-exports: importable from this module before the split.
-from txo_runtime.exceptions import ApiTimeoutError as ApiTimeoutError
-from txo_runtime.exceptions import MissingConfigKeyError as MissingConfigKeyError
 
 __all__ = [
     "DEFAULT_MAX_BACKOFF",
@@ -48,11 +45,16 @@ __all__ = [
     "IDEMPOTENT_METHODS",
     "RETRY_STATUSES_ALWAYS",
     "RETRY_STATUSES_IDEMPOTENT",
+    "Attempt",
+    "CallEngine",
     "CircuitBreaker",
     "CircuitState",
     "Closing",
     "RateLimiter",
     "RetryPolicy",
+    "Send",
+    "Verdict",
+    "classify",
     "counts_as_failure",
     "is_connect_error",
     "is_connection_error",
@@ -60,5 +62,3 @@ __all__ = [
     "manual_retry",
     "parse_retry_after",
 ]
-
-logger = logging.getLogger(__name__)

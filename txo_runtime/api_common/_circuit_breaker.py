@@ -24,11 +24,11 @@ class CircuitState(str, enum.Enum):
 class CircuitBreaker:
     """Closed / open / half-open breaker that counts only signs of an unhealthy service.
 
-    Not pybreaker: it holds its lock for the whole wrapped call, serialising concurrent
-    calls (runtime-facts.md). Here the lock guards state changes only; the caller asks
-    :meth:`allow`, makes the call itself, then reports the outcome. In half-open exactly one
-    trial call is let through; if its caller never reports, the trial slot is given again
-    after ``timeout_seconds``.
+    Not pybreaker: it holds its lock for the whole wrapped call, so concurrent calls run one
+    after another. Here the lock guards state changes only; the caller asks :meth:`allow`,
+    makes the call itself, then reports the outcome. In half-open exactly one trial call is
+    let through; if its caller never reports, the trial slot is given again after
+    ``timeout_seconds``.
     """
 
     def __init__(
@@ -80,6 +80,8 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """May a call start now? In half-open only one trial at a time gets True."""
+        if self._state is CircuitState.CLOSED:  # one atomic read: no lock on the common path
+            return True
         with self._lock:
             now = self._clock()
             state = self._current(now)
@@ -97,19 +99,24 @@ class CircuitBreaker:
 
     def record_success(self) -> None:
         """The service answered: close the circuit and reset the failure count."""
+        if self._failures == 0 and self._state is CircuitState.CLOSED:
+            return  # nothing to reset (a healthy service's common case: no lock taken)
         with self._lock:
             self._state = CircuitState.CLOSED
             self._failures = 0
             self._trial_started = None
 
-    def record_failure(self, exc_or_status: BaseException | int | None = None) -> None:
-        """Count a failure. An outcome that is not a sign of ill health only frees the trial.
+    def release(self) -> None:
+        """The call ended without showing whether the service is healthy (the request could
+        not even be built): free the half-open trial slot, change nothing else."""
+        with self._lock:
+            self._trial_started = None
 
-        ``exc_or_status`` is optional: without it the call counts as a failure (seed API).
-        """
+    def record_failure(self, exc_or_status: BaseException | int | None = None) -> None:
+        """Count a failure. Given the outcome (a status or an exception), one that is not a
+        sign of ill health (a 4xx) only frees the trial; without it the call counts."""
         if exc_or_status is not None and not _is_failure_outcome(exc_or_status):
-            with self._lock:
-                self._trial_started = None
+            self.release()
             return
         with self._lock:
             now = self._clock()

@@ -1,69 +1,38 @@
-"""``RetryPolicy`` (when to retry, how long to wait), ``Retry-After`` parsing, ``manual_retry``.
+"""``RetryPolicy`` (which outcomes are retried, how long to wait) and ``manual_retry``.
 
-Computing is kept apart from waiting: :meth:`RetryPolicy.compute_wait` is pure and the
-tenacity loop built by :meth:`RetryPolicy.retrying` takes an injectable ``sleep``.
+Computing is kept apart from waiting: :meth:`RetryPolicy.compute_wait` is pure; the loop
+that sleeps is :class:`~txo_runtime.api_common.CallEngine`, which takes the ``sleep``.
 """
 
 from __future__ import annotations
 
-import email.utils
 import functools
-import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from txo_runtime.api_common._outcomes import is_connect_error, is_connection_error
-
-if TYPE_CHECKING:
-    import tenacity
+from txo_runtime.api_common._outcomes import classify_error, classify_status
+from txo_runtime.api_common._retry_after import DEFAULT_MAX_RETRY_AFTER
 
 __all__ = [
     "DEFAULT_MAX_BACKOFF",
-    "DEFAULT_MAX_RETRY_AFTER",
     "DEFAULT_MAX_TOTAL_WAIT",
     "IDEMPOTENT_METHODS",
     "RETRY_STATUSES_ALWAYS",
     "RETRY_STATUSES_IDEMPOTENT",
     "RetryPolicy",
     "manual_retry",
-    "parse_retry_after",
 ]
 
 DEFAULT_MAX_TOTAL_WAIT = 120.0
-DEFAULT_MAX_RETRY_AFTER = 300.0
 DEFAULT_MAX_BACKOFF = 60.0
 RETRY_STATUSES_ALWAYS = frozenset({429, 503})
 RETRY_STATUSES_IDEMPOTENT = frozenset({408, 500, 502, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def parse_retry_after(
-    value: str | None, now: float | None = None, *, cap: float = DEFAULT_MAX_RETRY_AFTER
-) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date.
-
-    ``now`` is epoch seconds (default ``time.time()``) for the date form. Capped at ``cap``;
-    a date in the past gives 0; an unparseable value gives None (the caller backs off).
-    """
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            moment = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = moment.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):
-        return None
-    return min(max(seconds, 0.0), cap)
 
 
 @dataclass(frozen=True)
@@ -125,6 +94,7 @@ class RetryPolicy:
         return max(base * (1.0 + draw * max(self.jitter_max - 1.0, 0.0)), backoff_wait)
 
     def is_idempotent(self, method: str, idempotent: bool | None = None) -> bool:
+        """May a request be repeated although it may have run? The caller's word wins."""
         return idempotent if idempotent is not None else method.upper() in self.idempotent_methods
 
     def should_retry(
@@ -134,66 +104,13 @@ class RetryPolicy:
         exc: BaseException | None = None,
         idempotent: bool | None = None,
     ) -> bool:
-        """Retry-safety rules: 429/503 always; other transient failures only if idempotent.
-
-        A connect error (the request never left) is retried for every method.
-        """
+        """Is this outcome retryable? The same verdict the call engine reaches."""
         safe = self.is_idempotent(method, idempotent)
         if exc is not None:
-            if is_connect_error(exc):
-                return True
-            return safe and is_connection_error(exc)
-        if status_code in self.retry_statuses_always:
-            return True
-        return safe and status_code in self.retry_statuses_idempotent
-
-    def retrying(
-        self,
-        method: str,
-        *,
-        idempotent: bool | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        rng: Callable[[], float] = random.random,
-    ) -> tenacity.Retrying:
-        """A tenacity ``Retrying`` for one method (reusable: tenacity keeps per-thread state).
-
-        The wrapped function makes ONE attempt and returns a response-like object (with
-        ``status_code`` and ``headers``) or raises. Stops on attempts or total wait; on stop
-        tenacity raises ``RetryError`` whose ``last_attempt`` holds the final outcome.
-        """
-        import tenacity  # ~45 ms: imported when a client first needs a retry
-
-        method = method.upper()
-
-        def retry(state: tenacity.RetryCallState) -> bool:
-            outcome = state.outcome
-            assert outcome is not None
-            if outcome.failed:
-                return self.should_retry(method, exc=outcome.exception(), idempotent=idempotent)
-            status = getattr(outcome.result(), "status_code", None)
-            return self.should_retry(method, status_code=status, idempotent=idempotent)
-
-        def wait(state: tenacity.RetryCallState) -> float:
-            return self.compute_wait(state.attempt_number, _retry_after_of(state, self), rng)
-
-        def stop(state: tenacity.RetryCallState) -> bool:
-            over_budget = state.idle_for + state.upcoming_sleep > self.max_total_wait
-            return state.attempt_number >= self.max_attempts or over_budget
-
-        return tenacity.Retrying(retry=retry, wait=wait, stop=stop, sleep=sleep, reraise=False)
-
-
-def _retry_after_of(state: tenacity.RetryCallState, policy: RetryPolicy) -> float | None:
-    """``Retry-After`` of the last response (or of the response inside an exception)."""
-    outcome = state.outcome
-    if outcome is None:
-        return None
-    source = outcome.exception() if outcome.failed else outcome.result()
-    response = getattr(source, "response", None) if outcome.failed else source
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    return parse_retry_after(headers.get("Retry-After"), cap=policy.max_retry_after)
+            return classify_error(exc, safe).retryable
+        if status_code is None:
+            return False
+        return classify_status(status_code, safe, self).retryable
 
 
 def manual_retry(
@@ -203,10 +120,11 @@ def manual_retry(
     exceptions: tuple[type[BaseException], ...] = (Exception,),
     sleep: Callable[[float], None] = time.sleep,
 ) -> Callable[[_F], _F]:
-    """Decorator for code outside the HTTP client (seed 003 "Custom Retry Logic").
+    """Decorator for code that is not an HTTP call (a file share, a database driver).
 
     Retries the function on ``exceptions`` with exponential backoff and re-raises the last
-    error unchanged when the attempts are used up.
+    error unchanged when the attempts are used up. HTTP calls go through the clients,
+    whose engine also knows which outcomes are safe to repeat.
     """
 
     def decorate(func: _F) -> _F:

@@ -1,9 +1,10 @@
-"""Build REST and SOAP clients from the nested v3.0 config (layer 5).
+"""Build REST and SOAP clients from the nested v3.0 config.
 
-Every setting is read hard-fail (``config["script-behavior"]["rate-limiting"]``): a config
-without a required section raises :class:`ConfigurationError` naming the key path and the
-file, never a silent default (seed 004); the settings are read in the private
-``_api_settings`` module. Nothing is cached in module globals: caching lives in an
+Every setting is required: a config without one raises
+:class:`~txo_runtime.exceptions.MissingConfigKeyError` naming the key path and the file,
+never a silent default, so a typo in a config cannot quietly turn off rate limiting. The
+``script-behavior`` section is turned into :class:`ApiSettings` once per client or manager
+(private ``_settings`` module). Nothing is cached in module globals: caching lives in an
 :class:`ApiFactory` or :class:`ApiManager` instance that the script owns.
 
 ``ApiManager`` is the recommended form: it shares one rate limiter and one circuit breaker
@@ -21,14 +22,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from txo_runtime.api_common import CircuitBreaker, Closing, RateLimiter
-from txo_runtime.api_common import RetryPolicy as RetryPolicy
-
-# `X as X` re-exports: importable from this module before the settings moved out.
-from txo_runtime.api_factory._settings import BEHAVIOR as BEHAVIOR
-from txo_runtime.api_factory._settings import CONFIG_EXAMPLE as CONFIG_EXAMPLE
-from txo_runtime.api_factory._settings import REQUIRED_KEYS as REQUIRED_KEYS
-from txo_runtime.api_factory._settings import ApiSettings, config_source, load_settings, require
-from txo_runtime.exceptions import ConfigurationError as ConfigurationError
+from txo_runtime.api_factory._settings import ApiSettings, load_settings
+from txo_runtime.config_loader import config_source, require
 from txo_runtime.exceptions import HelpfulError
 from txo_runtime.oauth_helpers import OAuthManager, OAuthTokenProvider, has_client_credentials
 from txo_runtime.path_helpers import Dir, get_path
@@ -43,6 +38,7 @@ __all__ = [
     "ApiSettings",
     "create_rest_api",
     "create_soap_api",
+    "load_settings",
 ]
 
 logger = logging.getLogger(__name__)
@@ -50,7 +46,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_POOL_SIZE = 10
 
 
-def _token_source(config: Mapping[str, Any]) -> str | OAuthTokenProvider:
+def _token_source(config: Mapping[str, Any], settings: ApiSettings) -> str | OAuthTokenProvider:
     """The fixed ``config["_token"]``, or, when the config holds client credentials, a
     provider that refreshes it (through the script runner's OAuthManager when there is one,
     so the token it obtained is reused)."""
@@ -60,7 +56,8 @@ def _token_source(config: Mapping[str, Any]) -> str | OAuthTokenProvider:
     manager = getattr(config, "oauth_manager", None)
     if isinstance(manager, OAuthManager):
         return OAuthTokenProvider(manager, config)
-    return OAuthTokenProvider(OAuthManager(), config, initial_token=token)
+    manager = OAuthManager(retry_policy=settings.retry_policy)  # the config's retry settings
+    return OAuthTokenProvider(manager, config, initial_token=token)
 
 
 def _token(config: Mapping[str, Any]) -> str:
@@ -87,7 +84,7 @@ def _build_rest(
     session_manager: SessionManager | None,
 ) -> MinimalRestAPI:
     base_url = require(config, "global", "api-base-url")
-    token = _token_source(config) if require_auth else None
+    token = _token_source(config, settings) if require_auth else None
     return MinimalRestAPI(
         token,
         base_url=base_url,
@@ -174,7 +171,8 @@ def _origin(url: str) -> str:
 
 class ApiFactory:
     """Creates clients; with ``enable_cache=True`` hands out one instance per config and
-    kind (and closes them in :meth:`close`). Instance state only (seed 004)."""
+    kind (and closes them in :meth:`close`). The cache is instance state, never a module
+    global, so two scripts (or tests) in one process never share clients by accident."""
 
     def __init__(self, enable_cache: bool = False) -> None:
         self.cache_enabled = enable_cache

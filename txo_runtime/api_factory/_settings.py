@@ -1,9 +1,12 @@
-"""Read and check the resilience and timeout settings of a v3.0 config (layer 5, private).
+"""Turn the ``script-behavior`` section of a config into typed client settings, once.
 
-Every setting is read hard-fail (``config["script-behavior"]["rate-limiting"]``): a config
-without a required section raises :class:`ConfigurationError` naming the key path and the
-file, never a silent default (seed 004). :mod:`txo_runtime.api_factory` builds clients
-from the :class:`ApiSettings` made here.
+The values are validated by the JSON schema: ``load_config`` checks every config file
+against the project's schema, and a config that did not come from ``load_config`` (a plain
+dict in a test or notebook) is checked here against the packaged schema's rules for the
+section. What is left for this module is the one rule a JSON schema cannot express
+(``jitter.min-factor <= jitter.max-factor``) and the conversion to plain values, from which
+the rate limiter, circuit breaker and retry policy are built. This is the only place that
+knows the section's key names.
 """
 
 from __future__ import annotations
@@ -18,106 +21,51 @@ from txo_runtime.api_common import (
     RateLimiter,
     RetryPolicy,
 )
-from txo_runtime.config_loader._key_path import lookup
+from txo_runtime.config_loader import (
+    ConfigDict,
+    config_source,
+    require,
+    validate_section,
+)
 from txo_runtime.exceptions import ConfigurationError
 
-__all__ = [
-    "BEHAVIOR",
-    "CONFIG_EXAMPLE",
-    "REQUIRED_KEYS",
-    "ApiSettings",
-    "config_source",
-    "load_settings",
-    "require",
-]
+__all__ = ["BEHAVIOR", "ApiSettings", "load_settings"]
 
 BEHAVIOR = "script-behavior"
-CONFIG_EXAMPLE = """"script-behavior": {
-  "rate-limiting": {"enabled": true, "calls-per-second": 10, "burst-size": 1},
-  "circuit-breaker": {"enabled": true, "failure-threshold": 5, "timeout-seconds": 60},
-  "retry-strategy": {"max-retries": 3, "backoff-factor": 2.0},
-  "jitter": {"min-factor": 0.8, "max-factor": 1.2},
-  "api-timeouts": {"rest-timeout-seconds": 60, "soap-timeout-seconds": 120,
-                   "wsdl-timeout-seconds": 60, "async-max-wait": 300, "async-poll-interval": 5}
-}"""
-# Every key this module reads, checked up front so the first miss is reported by path.
-REQUIRED_KEYS: tuple[tuple[str, ...], ...] = tuple(
-    (BEHAVIOR, section, key)
-    for section, keys in (
-        ("rate-limiting", ("enabled", "calls-per-second", "burst-size")),
-        ("circuit-breaker", ("enabled", "failure-threshold", "timeout-seconds")),
-        ("retry-strategy", ("max-retries", "backoff-factor")),
-        ("jitter", ("min-factor", "max-factor")),
-        (
-            "api-timeouts",
-            (
-                "rest-timeout-seconds",
-                "soap-timeout-seconds",
-                "wsdl-timeout-seconds",
-                "async-max-wait",
-                "async-poll-interval",
-            ),
-        ),
-    )
-    for key in keys
-)
 
 
-def config_source(config: Mapping[str, Any]) -> str | None:
-    """The file a ``ConfigDict`` was loaded from (None for a plain dict)."""
-    return getattr(config, "source_file", None)
-
-
-def require(config: Mapping[str, Any], *path: str) -> Any:
-    """``config[a][b]...``; a miss raises ConfigurationError with the key path and file.
-
-    A :class:`~txo_runtime.config_loader.ConfigDict` already raises a precise
-    ``MissingConfigKeyError``; this adds the same for plain dicts (tests, notebooks).
-    """
-
-    def missing(found: tuple[str, ...]) -> ConfigurationError:
-        key_path = ".".join(found)
-        where = config_source(config) or "the config"
-        return ConfigurationError(
-            f"Required configuration '{key_path}' is missing in {where}",
-            config_file=config_source(config),
-            key_path=key_path,
-            how_to_fix=f"Add '{key_path}' to {where} and declare it in "
-            "schemas/org-env-config-schema.json",
-            example=CONFIG_EXAMPLE,
+def _checked_jitter(jitter: Mapping[str, Any], source: str | None) -> tuple[float, float]:
+    low, high = float(jitter["min-factor"]), float(jitter["max-factor"])
+    if low > high:
+        where = source or "the config"
+        raise ConfigurationError(
+            f"'{BEHAVIOR}.jitter' of {where}: min-factor {low} is above max-factor {high}",
+            config_file=source,
+            key_path=f"{BEHAVIOR}.jitter",
+            how_to_fix="Make min-factor at most max-factor (1.0 and 1.0 means no jitter)",
+            example='"jitter": {"min-factor": 0.8, "max-factor": 1.2}',
         )
-
-    return lookup(config, path, missing=missing, misses=(KeyError, TypeError, IndexError))
-
-
-def _invalid(config: Mapping[str, Any], key_path: str, exc: Exception) -> ConfigurationError:
-    where = config_source(config) or "the config"
-    return ConfigurationError(
-        f"Invalid value in '{key_path}' of {where}: {exc}",
-        config_file=config_source(config),
-        key_path=key_path,
-        how_to_fix=f"Correct '{key_path}' in {where}",
-        example=CONFIG_EXAMPLE,
-    )
+    return low, high
 
 
-def _retry_policy(behavior: Mapping[str, Any]) -> RetryPolicy:
-    strategy, jitter = behavior["retry-strategy"], behavior["jitter"]
+def _retry_policy(behavior: Mapping[str, Any], source: str | None) -> RetryPolicy:
+    strategy = behavior["retry-strategy"]
+    low, high = _checked_jitter(behavior["jitter"], source)
     total = DEFAULT_MAX_TOTAL_WAIT
     if "max-total-wait-seconds" in strategy:  # optional key
         total = float(strategy["max-total-wait-seconds"])
     return RetryPolicy(
         max_retries=int(strategy["max-retries"]),
         backoff_factor=float(strategy["backoff-factor"]),
-        jitter_min=float(jitter["min-factor"]),
-        jitter_max=float(jitter["max-factor"]),
+        jitter_min=low,
+        jitter_max=high,
         max_total_wait=total,
     )
 
 
 @dataclass(frozen=True)
 class ApiSettings:
-    """The resilience and timeout settings of one config, read and checked once."""
+    """The resilience and timeout settings of one config as plain values."""
 
     rate_limit: tuple[float, int] | None  # (calls per second, burst) when enabled
     circuit_breaker: tuple[int, float] | None  # (failure threshold, open seconds) when enabled
@@ -129,20 +77,15 @@ class ApiSettings:
     async_poll_interval: float
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> ApiSettings:
-        for path in REQUIRED_KEYS:
-            require(config, *path)
-        behavior = config[BEHAVIOR]
-        limit, breaker, timeouts = (
-            behavior["rate-limiting"],
-            behavior["circuit-breaker"],
-            behavior["api-timeouts"],
-        )
-        try:
-            policy = _retry_policy(behavior)
-        except (TypeError, ValueError) as exc:
-            section = "jitter" if "jitter" in str(exc) else "retry-strategy"
-            raise _invalid(config, f"{BEHAVIOR}.{section}", exc) from None
+    def from_behavior(
+        cls, behavior: Mapping[str, Any], *, source: str | None = None
+    ) -> ApiSettings:
+        """Settings from a ``script-behavior`` section that passed the schema.
+
+        ``source`` names the config file in the one error raised here (jitter order).
+        """
+        limit, breaker = behavior["rate-limiting"], behavior["circuit-breaker"]
+        timeouts = behavior["api-timeouts"]
         return cls(
             rate_limit=(float(limit["calls-per-second"]), int(limit["burst-size"]))
             if limit["enabled"]
@@ -150,7 +93,7 @@ class ApiSettings:
             circuit_breaker=(int(breaker["failure-threshold"]), float(breaker["timeout-seconds"]))
             if breaker["enabled"]
             else None,
-            retry_policy=policy,
+            retry_policy=_retry_policy(behavior, source),
             rest_timeout=float(timeouts["rest-timeout-seconds"]),
             soap_timeout=float(timeouts["soap-timeout-seconds"]),
             wsdl_timeout=float(timeouts["wsdl-timeout-seconds"]),
@@ -171,15 +114,18 @@ class ApiSettings:
         return CircuitBreaker(failure_threshold=threshold, timeout_seconds=seconds)
 
 
+def _checked_on_load(config: Mapping[str, Any]) -> bool:
+    """Whether ``load_config`` validated this config against a schema file already."""
+    return isinstance(config, ConfigDict) and config.schema_file is not None
+
+
 def load_settings(config: Mapping[str, Any]) -> ApiSettings:
-    """:class:`ApiSettings` of ``config``, with the limiter and breaker values checked."""
-    settings = ApiSettings.from_config(config)
-    try:  # construct once so a bad value is reported against the config, not deep inside
-        settings.new_rate_limiter()
-    except (TypeError, ValueError) as exc:
-        raise _invalid(config, f"{BEHAVIOR}.rate-limiting", exc) from None
-    try:
-        settings.new_circuit_breaker()
-    except (TypeError, ValueError) as exc:
-        raise _invalid(config, f"{BEHAVIOR}.circuit-breaker", exc) from None
-    return settings
+    """:class:`ApiSettings` of ``config``; a config not from ``load_config`` is validated first.
+
+    A missing key raises :class:`~txo_runtime.exceptions.MissingConfigKeyError`, a wrong
+    type or range a :class:`ConfigurationError`; both name the key path and the file.
+    """
+    behavior = require(config, BEHAVIOR)
+    if not _checked_on_load(config):
+        validate_section(config, BEHAVIOR)
+    return ApiSettings.from_behavior(behavior, source=config_source(config))

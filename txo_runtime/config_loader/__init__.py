@@ -1,11 +1,13 @@
-"""Load, validate and enrich ``config/{org}-{env}-config.json`` (layer 5).
+"""Load, validate and enrich ``config/{org}-{env}-config.json``.
 
 The config is validated against ``schemas/org-env-config-schema.json`` on every load; no
-switch turns that off (seed 004). Secrets from ``{org}-{env}-config-secrets.json`` are
-injected as ``_snake_case`` keys and registered with the logger for exact-value redaction.
-The result is a :class:`ConfigDict`: a plain ``dict`` (so ``json.dumps`` and ``**`` work)
-whose missing keys raise :class:`MissingConfigKeyError` naming the file and the JSON path,
-instead of a bare ``KeyError`` that leaves the user guessing.
+switch turns that off, so a script never runs on a config it cannot use. Secrets from
+``{org}-{env}-config-secrets.json`` are injected as ``_snake_case`` keys and registered
+with the logger for exact-value redaction. The result is a :class:`ConfigDict`: a plain
+``dict`` (so ``json.dumps`` and ``**`` work) whose missing keys raise
+:class:`MissingConfigKeyError` naming the file and the JSON path, instead of a bare
+``KeyError`` that leaves the user guessing. :func:`require` reads a key path the same way
+from a ConfigDict or a plain dict.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from txo_runtime.config_loader._key_path import config_source, require
+from txo_runtime.config_loader._schema import (
+    SCHEMA_FILENAME,
+    packaged_schema,
+    validate_against_schema,
+    validate_section,
+)
 from txo_runtime.exceptions import ConfigurationError, HelpfulError, MissingConfigKeyError
 from txo_runtime.path_helpers import Dir, find_project_root, get_path
 
@@ -25,19 +34,21 @@ __all__ = [
     "ConfigDict",
     "check_identity",
     "config_filename",
+    "config_source",
     "inject_secrets",
     "load_config",
     "load_secrets",
+    "packaged_schema",
+    "require",
     "secrets_filename",
     "to_snake_key",
     "validate_against_schema",
+    "validate_section",
 ]
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_FILENAME = "org-env-config-schema.json"
 _NAME_PART = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-MAX_SCHEMA_ERRORS_SHOWN = 5
 
 
 def config_filename(org_id: str, env_type: str) -> str:
@@ -49,7 +60,7 @@ def secrets_filename(org_id: str, env_type: str) -> str:
 
 
 def to_snake_key(key: str) -> str:
-    """``client-secret`` -> ``_client_secret`` (seed 003 "Configuration Separation")."""
+    """``client-secret`` -> ``_client_secret``: the key a secret has in the loaded config."""
     return "_" + re.sub(r"[^0-9a-zA-Z]+", "_", key).strip("_").lower()
 
 
@@ -64,6 +75,9 @@ class ConfigDict(dict[str, Any]):
 
     source_file: str
     key_path: str
+    # The schema file this config was checked against when it was loaded (None: never
+    # checked, e.g. built by hand), so that its values are not validated a second time.
+    schema_file: str | None = None
     # The OAuthManager that obtained ``_token`` (set by the script runner), so that API
     # clients refresh through the same token cache. An attribute, not a key: it is no
     # configuration and must not show up in ``items()`` or a saved copy.
@@ -77,7 +91,9 @@ class ConfigDict(dict[str, Any]):
             self[key] = _wrap(value, source_file, _join(path, key))
 
     def __missing__(self, key: str) -> Any:
-        raise _missing_key_error(self.source_file, _join(self.key_path, str(key)))
+        raise MissingConfigKeyError.for_key(
+            _join(self.key_path, str(key)), config_file=self.source_file
+        )
 
     def __repr__(self) -> str:
         """Masks injected secrets and tokens: a repr() in a log or traceback leaks nothing."""
@@ -90,11 +106,8 @@ class ConfigDict(dict[str, Any]):
     __str__ = __repr__
 
     def require(self, *keys: str) -> Any:
-        """``config.require("global", "api-base-url")`` - the ConfigProxy form of seed 004."""
-        node: Any = self
-        for key in keys:
-            node = node[key]
-        return node
+        """``config.require("global", "api-base-url")``, the same as :func:`require`."""
+        return require(self, *keys)
 
 
 MASK = "***"
@@ -117,36 +130,6 @@ def _wrap(value: Any, source_file: str, path: str) -> Any:
     return value
 
 
-def _missing_key_error(source_file: str, key_path: str) -> MissingConfigKeyError:
-    leaf = key_path.rsplit(".", 1)[-1]
-    if leaf.startswith("_"):
-        secret_key = leaf[1:].replace("_", "-")
-        return MissingConfigKeyError(
-            f"Secret '{leaf}' is not available (looked for '{secret_key}' in the secrets file)",
-            config_file=source_file,
-            key_path=key_path,
-            how_to_fix=f'Add "{secret_key}" to the secrets file next to {source_file} '
-            "(it is git-ignored), or request a token with require_token=True",
-            example=f'{{\n  "{secret_key}": "<value>"\n}}',
-        )
-    return MissingConfigKeyError(
-        f"Required configuration '{key_path}' is missing in {source_file}",
-        config_file=source_file,
-        key_path=key_path,
-        how_to_fix=f"Add '{key_path}' to {source_file} and declare it in "
-        f"schemas/{SCHEMA_FILENAME} (schema must match config)",
-        example=_nested_example(key_path),
-    )
-
-
-def _nested_example(key_path: str) -> str:
-    parts = [p for p in key_path.split(".") if p]
-    snippet: Any = "<value>"
-    for part in reversed(parts):
-        snippet = {part: snippet}
-    return json.dumps(snippet, indent=2)
-
-
 def check_identity(org_id: str, env_type: str) -> None:
     """Refuse an org/env that would name files outside the usual pattern (before any I/O)."""
     _check_name("org_id", org_id)
@@ -160,6 +143,14 @@ def _check_name(kind: str, value: str) -> None:
             how_to_fix=f"Use a lower-case {kind} made of letters, digits, '-' or '_'",
             example="python -m src.my_script acme prod",
         )
+
+
+class _NonFiniteNumberError(ValueError):
+    """``NaN``/``Infinity`` in a file: Python's json accepts them, JSON does not."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonFiniteNumberError(name)
 
 
 def _read_json(path: Path, *, what: str) -> Any:
@@ -176,7 +167,14 @@ def _read_json(path: Path, *, what: str) -> Any:
             example=f"ls -l {path}",
         ) from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_refuse_constant)
+    except _NonFiniteNumberError as exc:
+        raise ConfigurationError(
+            f"{what.capitalize()} '{path.name}' holds {exc.args[0]}, which is not a JSON number",
+            config_file=str(path),
+            how_to_fix="Write a finite number instead (JSON has no NaN or Infinity)",
+            example='"calls-per-second": 10',
+        ) from None
     except json.JSONDecodeError as exc:
         # exc.doc holds the file text; never include it (a secrets file would leak).
         raise ConfigurationError(
@@ -262,45 +260,6 @@ def inject_secrets(config: dict[str, Any], secrets: Mapping[str, Any]) -> None:
         config[to_snake_key(key)] = value
 
 
-def _schema_error_line(error: Any) -> str:
-    location = "$" + "".join(
-        f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
-    )
-    rule = f"{error.validator}: {error.validator_value!r}"
-    if len(rule) > 120:
-        rule = rule[:117] + "..."
-    return f"  at {location}: {error.message} (schema rule {rule})"
-
-
-def validate_against_schema(
-    config: Mapping[str, Any], schema: Mapping[str, Any], *, config_file: str, schema_file: str
-) -> None:
-    """Raise ConfigurationError listing every violation with its JSON path and rule."""
-    import jsonschema  # lazy: ~40 ms of imports that --help does not need
-
-    validator_cls = jsonschema.validators.validator_for(schema, jsonschema.Draft202012Validator)
-    validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
-    if not errors:
-        return
-    from txo_runtime.logger import redact
-
-    # The messages quote config values; a value may be a secret pasted in by mistake.
-    shown = [redact(_schema_error_line(e)) for e in errors[:MAX_SCHEMA_ERRORS_SHOWN]]
-    more = len(errors) - len(shown)
-    if more:
-        shown.append(f"  ... and {more} more")
-    raise ConfigurationError(
-        f"Config file '{Path(config_file).name}' does not match its schema "
-        f"({len(errors)} problem{'s' if len(errors) != 1 else ''}):\n" + "\n".join(shown),
-        config_file=config_file,
-        how_to_fix=f"Fix the config at the paths above, or, if the new keys are intended, "
-        f"declare them in {schema_file} (schema must match config)",
-        example='"script-behavior": {\n  "rate-limiting": {"enabled": true, '
-        '"calls-per-second": 10, "burst-size": 1}\n}',
-    )
-
-
 def _load_schema(root: Path) -> tuple[dict[str, Any], Path]:
     path = get_path(Dir.SCHEMAS, SCHEMA_FILENAME, root=root)
     try:
@@ -329,9 +288,13 @@ def load_config(org_id: str, env_type: str, *, root: Path | str | None = None) -
     _register(secrets)
     schema, schema_path = _load_schema(base)
     validate_against_schema(
-        raw, schema, config_file=str(config_path), schema_file=f"schemas/{schema_path.name}"
+        raw,
+        schema,
+        config_file=f"config/{config_path.name}",
+        schema_file=f"schemas/{schema_path.name}",
     )
     config = ConfigDict(raw, source_file=f"config/{config_path.name}")
+    config.schema_file = f"schemas/{schema_path.name}"
     inject_secrets(config, secrets)
     config["_org_id"] = org_id
     config["_env_type"] = env_type

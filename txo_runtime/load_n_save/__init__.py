@@ -1,11 +1,11 @@
 """Save and load project files with one call: ``TxoDataHandler().save(data, Dir.OUTPUT, name)``.
 
-The writer is chosen from the type of the data and the file extension (seed 000 "Universal
-Save with Type Detection"); every write goes to a temp file in the same folder that
-replaces the target only when complete, so a crash never leaves half a report. pandas,
-openpyxl and yaml are imported on first use, thread-safely. The rules for JSON values
-(exact ``Decimal``, ISO dates, NaN -> null) are in ``_storage/json_codec.py`` and
-``docs/save-and-load.md``.
+The writer is chosen from the type of the data and the file extension, so a script says
+what to save and where, not how; unknown writer options are refused before anything is
+written. Every write goes to a temp file in the same folder that replaces the target only
+when complete, so a crash never leaves half a report. pandas, openpyxl and yaml are
+imported on first use, thread-safely. The rules for JSON values (exact ``Decimal``, ISO
+dates, NaN -> null) are in ``_json_codec.py`` and ``docs/save-and-load.md``.
 """
 
 from __future__ import annotations
@@ -80,14 +80,6 @@ def _writing(target: Path) -> Iterator[None]:
         raise
     except OSError as exc:
         raise _write_error(target, exc) from exc
-    except TypeError as exc:
-        if "unexpected keyword argument" not in str(exc):
-            raise
-        raise HelpfulError(
-            what_went_wrong=f"Unknown option for writing '{target.name}': {exc}",
-            how_to_fix="Pass only options that pandas' to_csv/to_excel/to_parquet accept",
-            example="handler.save(df, Dir.OUTPUT, 'report.xlsx', sheet_name='Data')",
-        ) from exc
     except (ValueError, NotImplementedError) as exc:  # pandas/openpyxl refusing the data
         raise FileOperationError(
             f"Could not write '{target}': {exc}",
@@ -292,16 +284,12 @@ class TxoDataHandler:
 def _config_text(config: Mapping[str, Any], key: str) -> str:
     try:
         value = config[key]
-    except ConfigurationError:
+    except MissingConfigKeyError:  # a loaded config names its file itself
         raise
     except KeyError:
-        raise MissingConfigKeyError(
-            f"Config has no '{key}', needed for output file names",
-            key_path=key,
-            how_to_fix="Use the config returned by parse_args_and_load_config() or "
-            "load_config(org_id, env_type); both inject _org_id and _env_type",
-            example="config = load_config('acme', 'prod')\n"
-            "name = output_filename(config, 'customers', 'xlsx')",
+        source = getattr(config, "source_file", None)
+        raise MissingConfigKeyError.for_key(
+            key, config_file=source if isinstance(source, str) else None
         ) from None
     if not isinstance(value, str) or not value:
         raise ConfigurationError(f"Config '{key}' must be a non-empty string", key_path=key)
@@ -334,7 +322,7 @@ def _utc(now: dt.datetime | None) -> dt.datetime:
 def output_filename(
     config: Mapping[str, Any], stem: str, ext: str, *, now: dt.datetime | None = None
 ) -> str:
-    """``{org}-{env}-{stem}_{YYYY-MM-DDTHHMMZ}.{ext}`` in UTC (seed 003 "Output Naming").
+    """``{org}-{env}-{stem}_{YYYY-MM-DDTHHMMZ}.{ext}`` in UTC: sortable, and unique per org/env.
 
     ``ext`` may be given with or without the dot. Two saves in the same minute get the same
     name; add a distinguishing ``stem`` if a script writes that often.

@@ -1,11 +1,15 @@
 """One writer per (kind of data, file extension); the table drives both dispatch and errors.
 
-Each writer writes to the temporary path it is given (see ``atomic``), never to the target.
+Each writer writes to the temporary path it is given (see ``_atomic``), never to the target.
+The options a caller passes are checked against the route before anything is written: a
+fixed set for txo's own writers, the parameters of the pandas method for the writers that
+pass options on to pandas.
 """
 
 from __future__ import annotations
 
 import csv
+import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -66,18 +70,44 @@ KIND_LABELS: Mapping[str, str] = MappingProxyType(
 
 
 @dataclass(frozen=True)
+class PandasOptions:
+    """Options a writer passes on to a pandas ``DataFrame`` method (``to_csv`` ...).
+
+    The accepted names are read from the method's signature (minus ``self``, the target
+    and what the writer sets itself), so they follow the installed pandas version.
+    """
+
+    method: str
+    set_by_writer: frozenset[str] = frozenset()
+
+    def names(self) -> frozenset[str] | None:
+        """The accepted option names; None when the method takes ``**kwargs`` too."""
+        frame_class = _pandas(f"Saving with DataFrame.{self.method}").DataFrame
+        parameters = list(inspect.signature(getattr(frame_class, self.method)).parameters.values())
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+            return None  # to_parquet hands unknown options to pyarrow
+        return frozenset(p.name for p in parameters[2:]) - self.set_by_writer
+
+
+@dataclass(frozen=True)
 class Route:
     """How one kind of data is written to some extensions.
 
-    ``options`` are the keyword arguments the writer accepts; ``None`` means they are passed
-    through to pandas, which reports unknown ones itself.
+    ``options`` are the keyword arguments the writer accepts: a fixed set, or those of the
+    pandas method the writer passes them to.
     """
 
     kind: str
     extensions: frozenset[str] | None  # None: any extension (text and bytes)
     writer: Writer
-    options: frozenset[str] | None
+    options: frozenset[str] | PandasOptions
     note: str = ""
+
+    def accepted_options(self) -> frozenset[str] | None:
+        """The option names this route accepts; None when they cannot be known up front."""
+        if isinstance(self.options, PandasOptions):
+            return self.options.names()
+        return self.options
 
 
 def detect_kind(data: Any) -> str | None:
@@ -232,6 +262,9 @@ def _write_bytes(data: bytes | bytearray | memoryview, temp: Path) -> None:
 
 _JSON_OPTIONS = frozenset({"indent", "sort_keys", "ensure_ascii"})
 _YAML_OPTIONS = frozenset({"sort_keys", "indent"})
+_TO_CSV = PandasOptions("to_csv")
+_TO_EXCEL = PandasOptions("to_excel", set_by_writer=frozenset({"engine"}))
+_TO_PARQUET = PandasOptions("to_parquet")
 _YAML = frozenset({".yaml", ".yml"})
 
 ROUTES: tuple[Route, ...] = (
@@ -240,12 +273,12 @@ ROUTES: tuple[Route, ...] = (
     Route("records", frozenset({".json"}), _write_json, _JSON_OPTIONS),
     Route("records", _YAML, _write_yaml, _YAML_OPTIONS),
     Route("records", frozenset({".csv"}), _write_records_csv, frozenset({"encoding", "delimiter"})),
-    Route("records", frozenset({".xlsx"}), _write_records_xlsx, None),
-    Route("dataframe", frozenset({".csv"}), _write_frame_csv, None),
-    Route("dataframe", frozenset({".xlsx"}), _write_frame_xlsx, None),
+    Route("records", frozenset({".xlsx"}), _write_records_xlsx, _TO_EXCEL),
+    Route("dataframe", frozenset({".csv"}), _write_frame_csv, _TO_CSV),
+    Route("dataframe", frozenset({".xlsx"}), _write_frame_xlsx, _TO_EXCEL),
     Route("dataframe", frozenset({".json"}), _write_frame_json, _JSON_OPTIONS | {"index"}),
-    Route("dataframe", frozenset({".parquet"}), _write_frame_parquet, None, "needs pyarrow"),
-    Route("frames", frozenset({".xlsx"}), _write_frames_xlsx, None, "one sheet per key"),
+    Route("dataframe", frozenset({".parquet"}), _write_frame_parquet, _TO_PARQUET, "needs pyarrow"),
+    Route("frames", frozenset({".xlsx"}), _write_frames_xlsx, _TO_EXCEL, "one sheet per key"),
     Route("workbook", frozenset({".xlsx"}), _write_workbook, frozenset()),
     Route(
         "text",
@@ -311,15 +344,26 @@ def find_route(data: Any, filename: str, options: Mapping[str, Any]) -> Route:
     if route is None:
         shown = extension or "a file without extension"
         raise _unsupported(f"Cannot save a {KIND_LABELS[kind]} as {shown} ('{filename}')")
-    unknown = sorted(set(options) - route.options) if route.options is not None else []
-    if unknown:
-        raise HelpfulError(
-            what_went_wrong=f"Unknown option(s) {', '.join(unknown)} for saving a "
-            f"{KIND_LABELS[kind]} as {extension or 'text'}",
-            how_to_fix=f"Accepted options: {', '.join(sorted(route.options or ())) or 'none'}",
-            example="handler.save(data, Dir.OUTPUT, 'data.json', indent=4)",
-        )
+    _check_options(route, options, f"a {KIND_LABELS[kind]} as {extension or 'text'}")
     return route
+
+
+def _check_options(route: Route, options: Mapping[str, Any], saving: str) -> None:
+    accepted = route.accepted_options() if options else frozenset()
+    if accepted is None:
+        return
+    unknown = sorted(set(options) - accepted)
+    if not unknown:
+        return
+    source = ""
+    if isinstance(route.options, PandasOptions):
+        source = f" (those of pandas DataFrame.{route.options.method})"
+    raise HelpfulError(
+        what_went_wrong=f"Unknown option(s) {', '.join(unknown)} for saving {saving}",
+        how_to_fix=f"Accepted options{source}: {', '.join(sorted(accepted)) or 'none'}",
+        example="handler.save(data, Dir.OUTPUT, 'data.json', indent=4)\n"
+        "handler.save(df, Dir.OUTPUT, 'report.xlsx', sheet_name='Data')",
+    )
 
 
 def write(route: Route, data: Any, temp: Path, options: Mapping[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""Logging that never leaks a secret (seed 000 ``logger.py``, design.md §4).
+"""Logging that never leaks a secret.
 
 :func:`setup_logger` configures the *root* logger from the project's
 ``config/logging-config.json``: a console handler (INFO, DEBUG with ``--debug``) and a
@@ -7,7 +7,7 @@ rotating file handler (DEBUG) under ``logs/``. Every handler formats through
 exception text and traceback, stack info. That is why records from any library
 (``requests``, ``urllib3``, ``zeep``, ``py.warnings``) are covered: a filter on a logger
 never sees records propagated from child loggers, and a filter on a handler runs before
-the traceback text exists (runtime-facts.md "Logging and redaction").
+the traceback text exists.
 
 Two layers of redaction run on every line:
 
@@ -22,7 +22,7 @@ with ``diagnose=False`` (:func:`route_loguru`), also when the script imports it 
 
 Registered secrets, the redaction rules and the log context are not module globals: they
 live on the ``txo_runtime.logger`` ``Logger`` object held by ``logging`` itself, so they
-work before and after :func:`setup_logger` (see ``_logging_state.py`` for why).
+work before and after :func:`setup_logger` (see ``_state.py`` for why).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reading and validating ``config/logging-config.json`` (private part of the logger layer).
+"""Reading and validating ``config/logging-config.json``.
 
 The file is *our* format (v3.0), not ``logging.config.dictConfig`` input: dictConfig lets a
 file name any handler and formatter class, and one such line would bypass redaction. Here
@@ -22,7 +22,6 @@ from txo_runtime.path_helpers import packaged_data
 
 __all__ = [
     "LOGGING_CONFIG_FILE",
-    "LOGGING_FORMAT_VERSION",
     "PATTERNS_FILE",
     "FileSettings",
     "LoggingSettings",
@@ -31,7 +30,6 @@ __all__ = [
 
 LOGGING_CONFIG_FILE = "logging-config.json"
 PATTERNS_FILE = "log-redaction-patterns.json"
-LOGGING_FORMAT_VERSION = "3.0"
 SCHEMA_FILE = "logging-config.schema.json"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_BACKUP_COUNT = 5
@@ -69,15 +67,11 @@ class LoggingSettings:
     route_loguru: bool = True
 
 
-def _packaged(name: str) -> Path:
-    return packaged_data(name)
-
-
 def _problem(path: Path, problem: str) -> HelpfulError:
     return HelpfulError(
         what_went_wrong=f"Logging config '{path}' is invalid: {problem}",
         how_to_fix="Correct it (format in docs/logging.md) or start again from the packaged "
-        f"default: cp '{_packaged(LOGGING_CONFIG_FILE)}' '{path}'",
+        f"default: cp '{packaged_data(LOGGING_CONFIG_FILE)}' '{path}'",
         example='"console": {"level": "INFO", "format": "%(asctime)s %(levelname)s %(message)s"}',
     )
 
@@ -142,7 +136,7 @@ def _fast_valid(data: Any, schema: dict[str, Any]) -> bool:
 
 
 def _validate_schema(data: Any, path: Path) -> None:
-    schema = json.loads(_packaged(SCHEMA_FILE).read_text(encoding="utf-8"))
+    schema = json.loads(packaged_data(SCHEMA_FILE).read_text(encoding="utf-8"))
     if _fast_valid(data, schema):
         return
     import jsonschema  # lazy: only a config that may be invalid pays for it

@@ -1,4 +1,4 @@
-"""Uncaught exceptions and loguru, routed into the redacting handlers (private, logger layer).
+"""Uncaught exceptions and loguru, routed into the redacting handlers of the logger.
 
 Python's default excepthook and loguru's default sink both print to stderr without going
 through ``logging``; left alone, they would print secrets the handlers redact.

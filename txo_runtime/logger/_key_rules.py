@@ -1,4 +1,4 @@
-"""Rules generated from the ``keys`` list of ``log-redaction-patterns.json`` (private).
+"""Rules generated from the ``keys`` list of ``log-redaction-patterns.json``.
 
 One list of sensitive key names yields the rules for every way a key/value pair shows up
 in a log line: JSON (``"password": "x"``, also escaped inside another JSON string), Python

@@ -1,4 +1,4 @@
-"""Pattern rules that take secrets out of log text (private part of the logger layer).
+"""Pattern rules that take secrets out of log text.
 
 ``log-redaction-patterns.json`` is compiled once into a :class:`RedactionRules`; its
 ``redact()`` runs on every *final* formatted log string, so it has to be cheap on the
@@ -31,20 +31,17 @@ from txo_runtime.logger._key_rules import (
     xml_add_pattern,
     xml_element_pattern,
 )
+from txo_runtime.logger._secret_values import REDACTED
 from txo_runtime.path_helpers import packaged_data
 
 __all__ = [
     "CHECKS",
     "PATTERNS_FORMAT_VERSION",
-    "REDACTED",
     "RedactionRules",
     "load_redaction_rules",
 ]
 
 PATTERNS_FORMAT_VERSION = "3.0"
-REDACTED = "[REDACTED]"
-# A line shorter than this cannot hold a 40-character opaque key: skip that rule.
-OPAQUE_MIN_LENGTH = 40
 # Share of an opaque-looking candidate made of word-like runs above which it is a path or an
 # identifier (``TestRedactionNeverLeaks2``), not a key. 40+ characters of random base64
 # reach it about twice in 1000 (measured); registered secrets do not depend on it.

@@ -1,7 +1,7 @@
-"""Exact-value redaction of secrets the runtime loaded or obtained (private, logger layer).
+"""Exact-value redaction of secrets the runtime loaded or obtained.
 
-Pattern rules guess; this layer knows. Every value from a secrets file and every OAuth
-token is registered, and each registered value is replaced wherever it appears in a log
+Pattern rules guess; a registered value is known. Every value from a secrets file and every
+OAuth token is registered, and each registered value is replaced wherever it appears in a log
 line, also in the encoded forms it takes in HTTP debug output: URL-encoded (query strings,
 form bodies), JSON/repr-escaped, XML/HTML-escaped, upper-cased, hex, and base64
 (``Authorization: Basic``, SOAP ``BinarySecurityToken``). Base64 forms are matched by the
@@ -33,7 +33,7 @@ MIN_SECRET_LENGTH = 6
 # Forms up to which a plain scan (one ``in`` per form, ~45 ns each) beats slicing the line
 # into prefixes (~90 ns per character of the line; measured on a 120-character line).
 SCAN_LIMIT = 256
-REDACTED = "[REDACTED]"
+REDACTED = "[REDACTED]"  # also the default replacement of the pattern rules
 _URLSAFE = str.maketrans("+/", "-_")
 _PREFIX = MIN_SECRET_LENGTH  # every form is at least this long, so it has such a prefix
 

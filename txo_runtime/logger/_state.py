@@ -1,8 +1,8 @@
-"""Where the logging machinery keeps its state (private part of the logger layer).
+"""Where the logging machinery keeps its state.
 
 No module globals: the state object is an attribute of the ``txo_runtime.logger`` *Logger*
 object, which ``logging``'s manager holds for the life of the process. Logging is the one
-place where process-wide state is accepted (seed 004); formatters and filters created at any
+place where the runtime accepts process-wide state; formatters and filters created at any
 time, before or after ``setup_logger``, find the same secret registry through it; and
 ``importlib.reload`` of a module cannot split the state between old handlers and new callers.
 """

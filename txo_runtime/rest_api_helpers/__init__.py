@@ -1,7 +1,7 @@
 """REST and OData client: ``MinimalRestAPI``, ``SessionManager``, ``RestOperationResult``.
 
 A package so each concern stays small (``session``, ``client``, ``odata``, ``async_ops``);
-the seed's import path ``from txo_runtime.rest_api_helpers import MinimalRestAPI`` is kept.
+scripts import from here: ``from txo_runtime.rest_api_helpers import MinimalRestAPI``.
 """
 
 from __future__ import annotations

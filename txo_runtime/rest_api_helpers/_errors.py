@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from txo_runtime.api_common import is_connection_error, is_timeout_error, parse_retry_after
+from txo_runtime.api_common import is_connection_error, is_timeout_error
 from txo_runtime.exceptions import (
     ApiAuthenticationError,
     ApiError,
@@ -70,10 +70,12 @@ def error_for_status(
     method: str,
     url: str,
     attempts: int,
+    retry_after: float | None,
     note: str | None = None,
 ) -> ApiError | None:
-    """The exception for an error status (>= 400), or None for a success; ``note`` is
-    the client's own explanation (e.g. why no token was sent), added to the message."""
+    """The exception for an error status (>= 400), or None for a success. ``attempts``
+    and ``retry_after`` come from the call engine's last attempt; ``note`` is the client's
+    own explanation (e.g. why no token was sent), added to the message."""
     status = response.status_code
     if status < 400:
         return None
@@ -85,11 +87,11 @@ def error_for_status(
     if note:
         message += f" ({note})"
     common = {"status_code": status, **_context(method, safe_url, attempts)}
-    return _status_error(status, message, response, common)
+    return _status_error(status, message, retry_after, common)
 
 
 def _status_error(
-    status: int, message: str, response: requests.Response, common: dict[str, Any]
+    status: int, message: str, retry_after: float | None, common: dict[str, Any]
 ) -> ApiError:
     if status in (401, 403):
         return ApiAuthenticationError(
@@ -102,7 +104,6 @@ def _status_error(
     if status in (400, 422):
         return ApiValidationError(message, **common)
     if status == 429:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
         return ApiRateLimitError(
             message,
             retry_after=retry_after,

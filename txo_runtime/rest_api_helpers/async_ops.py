@@ -7,7 +7,6 @@ a normal call of the client, so it goes through the rate limiter, the breaker an
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ["monitor_url", "wait_for_async_result"]
 
-logger = logging.getLogger(__name__)
 
 _MONITOR_HEADERS = ("Azure-AsyncOperation", "Operation-Location", "Location")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -7,12 +7,20 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 
-from txo_runtime.api_common import CircuitBreaker, Closing, RateLimiter, RetryPolicy
-from txo_runtime.exceptions import ApiOperationError, CircuitBreakerOpenError
+from txo_runtime.api_common import (
+    Attempt,
+    CallEngine,
+    CircuitBreaker,
+    Closing,
+    RateLimiter,
+    RetryPolicy,
+    Send,
+)
+from txo_runtime.exceptions import ApiOperationError
 from txo_runtime.rest_api_helpers._auth import (
     BearerAuth,
     TokenProvider,
@@ -26,9 +34,6 @@ from txo_runtime.rest_api_helpers.odata import ODataMixin
 from txo_runtime.rest_api_helpers.session import DEFAULT_POOL_SIZE, SessionManager
 from txo_runtime.url_helpers import build_url, join_url, redact_url, url_origin
 
-if TYPE_CHECKING:
-    import tenacity
-
 __all__ = ["MinimalRestAPI", "RestOperationResult", "TokenProvider", "TxoRestAPI"]
 
 logger = logging.getLogger(__name__)
@@ -37,7 +42,6 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_ASYNC_MAX_WAIT = 300.0
 DEFAULT_ASYNC_POLL_INTERVAL = 5.0
 _JSON_TYPES = ("json",)
-_Outcome = requests.Response | BaseException
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,10 @@ class RestOperationResult:
 class MinimalRestAPI(ODataMixin, Closing):
     """A REST/OData client for one API; thread-safe, share it between worker threads.
 
-    One call = attempts of (limiter -> breaker -> send) wrapped by a tenacity loop built
-    from ``retry_policy``; 202 Accepted is polled to the end; errors are mapped to txo
-    exceptions that say how many attempts were made.
+    One call = attempts of (limiter -> breaker -> send) under the retry loop of a
+    :class:`~txo_runtime.api_common.CallEngine` built from ``retry_policy``; 202 Accepted
+    is polled to the end; errors are mapped to txo exceptions that say how many attempts
+    were made.
 
     ``token`` is a string or a provider (``provider()`` -> current token, asked on every
     attempt; after a 401 it is asked once more, with ``force_refresh=True`` if it accepts
@@ -92,9 +97,13 @@ class MinimalRestAPI(ODataMixin, Closing):
         self._auth = BearerAuth(token)
         self.trusted_origins = origins(trusted_origins)
         self.base_url = base_url
-        self.rate_limiter = rate_limiter
-        self.circuit_breaker = circuit_breaker
-        self.retry_policy = retry_policy or RetryPolicy()
+        self._engine = CallEngine(
+            rate_limiter=rate_limiter,
+            circuit_breaker=circuit_breaker,
+            retry_policy=retry_policy or RetryPolicy(),
+            describe_url=redact_url,
+            sleep=sleep,
+        )
         self.timeout = timeout
         self.async_max_wait = async_max_wait
         self.async_poll_interval = async_poll_interval
@@ -105,7 +114,18 @@ class MinimalRestAPI(ODataMixin, Closing):
         self._headers = {"Accept": "application/json", **(default_headers or {})}
         self._sleep = sleep
         self._clock = clock
-        self._retryings: dict[tuple[str, bool | None], tenacity.Retrying] = {}
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        return self._engine.rate_limiter
+
+    @property
+    def circuit_breaker(self) -> CircuitBreaker | None:
+        return self._engine.circuit_breaker
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._engine.retry_policy
 
     # ------------------------------------------------------------------ public API
     def set_token(self, token: TokenSource) -> None:
@@ -146,7 +166,7 @@ class MinimalRestAPI(ODataMixin, Closing):
         full_url = join_url(self.base_url, url)
         if params:  # spaces as %20: CAP (and others) reject requests' '+' encoding
             full_url = build_url(full_url, query_params=params)
-        started = self._clock()
+        started = self._clock() if raw else 0.0
         response, attempts = self.send(
             method, full_url, json=json, data=data, headers=headers, idempotent=idempotent
         )
@@ -198,122 +218,57 @@ class MinimalRestAPI(ODataMixin, Closing):
         withheld = not with_token and self._auth.configured
         if withheld:
             _log_withheld(url, follow_up_of)
-        outcome, attempts = self._attempts(method, url, kwargs, idempotent, with_token)
-        rejected = _rejected_token(outcome) if with_token else None
+        sender = self._sender(method, url, kwargs, with_token)
+        last = self._engine.run(method, url, sender, idempotent=idempotent)
+        attempts = last.number
+        rejected = _rejected_token(last) if with_token else None
         if rejected is not None and self._auth.refresh(rejected):
             logger.info("%s %s: 401, retrying once with a refreshed token", method, redact_url(url))
-            outcome, more = self._attempts(method, url, kwargs, idempotent, with_token)
-            attempts += more
-        return self._finish(method, url, outcome, attempts, withheld=withheld)
+            last = self._engine.run(method, url, sender, idempotent=idempotent)
+            attempts += last.number
+        return self._finish(method, url, last, attempts, withheld=withheld)
 
-    def _attempts(
-        self,
-        method: str,
-        url: str,
-        kwargs: dict[str, Any],
-        idempotent: bool | None,
-        with_token: bool,
-    ) -> tuple[_Outcome, int]:
-        """The attempts of one send, with retries; the first runs outside tenacity so the
-        common success path costs nothing extra."""
-        policy = self.retry_policy
-        first: _Outcome
-        try:
-            response = self._attempt(method, url, kwargs, with_token)
-            first = response
-            status = response.status_code
-            retry = policy.should_retry(method, status_code=status, idempotent=idempotent)
-        except requests.RequestException as exc:
-            first = exc
-            retry = policy.should_retry(method, exc=exc, idempotent=idempotent)
-        if retry and policy.max_retries > 0:
-            return self._retry(method, url, kwargs, idempotent, first, with_token)
-        return first, 1
+    def _sender(self, method: str, url: str, kwargs: dict[str, Any], with_token: bool) -> Send:
+        """The request of one attempt; the token is looked up per attempt (a provider may
+        have refreshed it), after the limiter and the breaker let the attempt through."""
+        add_token = with_token and not _has_authorization(kwargs["headers"])
+
+        def send() -> requests.Response:
+            call_kwargs = kwargs
+            if add_token:
+                token = self._auth.current()
+                if token:
+                    headers = {**kwargs["headers"], "Authorization": f"Bearer {token}"}
+                    call_kwargs = {**kwargs, "headers": headers}
+            session = self.session_manager.get_session(url)
+            return session.request(method, url, timeout=self.timeout, **call_kwargs)
+
+        return send
 
     def _finish(
-        self, method: str, url: str, outcome: _Outcome, attempts: int, *, withheld: bool = False
+        self, method: str, url: str, last: Attempt, attempts: int, *, withheld: bool = False
     ) -> tuple[requests.Response, int]:
-        if isinstance(outcome, BaseException):
+        """The engine's last attempt as this client's answer or exception."""
+        response = last.outcome
+        if isinstance(response, Exception):
+            error = response
+            if not isinstance(error, requests.RequestException):
+                raise error  # not a transport failure: a token provider's own error, a bug
             raise error_for_exception(
-                outcome, method=method, url=url, attempts=attempts, timeout=self.timeout
-            ) from outcome
-        note = _WITHHELD_NOTE if withheld and outcome.status_code in (401, 403) else None
-        error = error_for_status(outcome, method=method, url=url, attempts=attempts, note=note)
-        if error is not None:
-            raise error
-        return outcome, attempts
-
-    def _retry(
-        self,
-        method: str,
-        url: str,
-        kwargs: dict[str, Any],
-        idempotent: bool | None,
-        first: _Outcome,
-        with_token: bool,
-    ) -> tuple[_Outcome, int]:
-        """Continue in tenacity; its attempt 1 replays the outcome already in hand."""
-        import tenacity
-
-        pending = [first]
-
-        def attempt() -> requests.Response:
-            if pending:
-                outcome = pending.pop()
-                if isinstance(outcome, BaseException):
-                    raise outcome
-                return outcome
-            return self._attempt(method, url, kwargs, with_token)
-
-        retrying = self._retrying(method, idempotent)
-        try:
-            return retrying(attempt), retrying.statistics["attempt_number"]
-        except tenacity.RetryError as err:
-            last = err.last_attempt
-            outcome = last.exception() if last.failed else last.result()
-            assert outcome is not None
-            return outcome, last.attempt_number
-        except requests.RequestException as exc:  # not retryable (e.g. reset on POST)
-            return exc, retrying.statistics["attempt_number"]
-        except CircuitBreakerOpenError as exc:
-            exc.attempts = retrying.statistics["attempt_number"]
-            raise
-
-    def _retrying(self, method: str, idempotent: bool | None) -> tenacity.Retrying:
-        key = (method, idempotent)
-        retrying = self._retryings.get(key)
-        if retrying is None:  # a race builds two equal objects: harmless
-            retrying = self.retry_policy.retrying(method, idempotent=idempotent, sleep=self._sleep)
-            self._retryings[key] = retrying
-        return retrying
-
-    def _attempt(
-        self, method: str, url: str, kwargs: dict[str, Any], with_token: bool
-    ) -> requests.Response:
-        """ONE attempt: limiter -> breaker -> (current token) -> send -> breaker bookkeeping."""
-        if self.rate_limiter is not None:
-            self.rate_limiter.acquire()
-        breaker = self.circuit_breaker
-        if breaker is not None and not breaker.allow():
-            raise _open_circuit_error(breaker, method, url)
-        if with_token and not _has_authorization(kwargs["headers"]):
-            token = self._auth.current()  # a provider is asked on every attempt
-            if token:
-                headers = {**kwargs["headers"], "Authorization": f"Bearer {token}"}
-                kwargs = {**kwargs, "headers": headers}
-        session = self.session_manager.get_session(url)
-        try:
-            response = session.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.RequestException as exc:
-            if breaker is not None:
-                breaker.record_failure(exc)
-            raise
-        if breaker is not None:
-            if response.status_code >= 500:
-                breaker.record_failure(response.status_code)
-            else:  # any answer below 500 shows the service is up
-                breaker.record_success()
-        return response
+                error, method=method, url=url, attempts=attempts, timeout=self.timeout
+            ) from error
+        note = _WITHHELD_NOTE if withheld and response.status_code in (401, 403) else None
+        mapped = error_for_status(
+            response,
+            method=method,
+            url=url,
+            attempts=attempts,
+            retry_after=last.verdict.retry_after,
+            note=note,
+        )
+        if mapped is not None:
+            raise mapped
+        return response, attempts
 
     def _merge_headers(
         self, headers: Mapping[str, str] | None, *, with_token: bool = True
@@ -343,37 +298,26 @@ def _log_withheld(url: str, follow_up_of: str | None) -> None:
 
 
 def _has_authorization(headers: Mapping[str, str]) -> bool:
-    return any(key.lower() == "authorization" for key in headers)
+    return "authorization" in map(str.lower, headers)
 
 
-def _rejected_token(outcome: _Outcome) -> str | None:
+def _rejected_token(last: Attempt) -> str | None:
     """The bearer token a 401 answer rejected (None: not a 401, or no bearer was sent)."""
-    if isinstance(outcome, BaseException) or outcome.status_code != 401:
+    response = last.outcome
+    if last.status != 401 or isinstance(response, Exception):
         return None
-    sent = outcome.request.headers.get("Authorization", "") if outcome.request else ""
+    sent = response.request.headers.get("Authorization", "") if response.request else ""
     return sent[7:] if sent[:7].lower() == "bearer " else None
-
-
-def _open_circuit_error(breaker: CircuitBreaker, method: str, url: str) -> CircuitBreakerOpenError:
-    wait = breaker.seconds_until_trial()
-    safe_url = redact_url(url)
-    return CircuitBreakerOpenError(
-        f"Circuit breaker open: {method} {safe_url} not sent (next trial in {wait:.0f} s)",
-        url=safe_url,
-        attempts=0,
-        how_to_fix="Wait for the service to recover, or check it; the breaker lets one "
-        "trial call through after 'circuit-breaker.timeout-seconds'",
-    )
 
 
 def parse_body(response: requests.Response, method: str) -> Any:
     """JSON for JSON bodies, None for 204/empty, text otherwise."""
     if response.status_code == 204 or not response.content:
         return None
-    content_type = response.headers.get("Content-Type", "").lower()
     try:
         return response.json()
     except ValueError as exc:
+        content_type = response.headers.get("Content-Type", "").lower()
         if any(kind in content_type for kind in _JSON_TYPES):
             raise ApiOperationError(
                 f"{method} {redact_url(response.url)} returned invalid JSON "

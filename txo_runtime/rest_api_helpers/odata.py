@@ -1,8 +1,8 @@
 """OData v4 reads: server-driven paging with ``@odata.nextLink``, the caller's ``$top``
 enforced, optional client-driven ``$skip`` paging for servers without nextLink.
 
-Paging rules (OData v4 JSON format 4.5.5/4.6, measured against SAP CAP in
-runtime-facts.md): the nextLink is opaque and followed as given; a relative link resolves
+Paging rules (OData v4 JSON format 4.5.5/4.6, and what SAP CAP 8 was measured to do):
+the nextLink is opaque and followed as given; a relative link resolves
 against ``@odata.context``, then the request URL; ``odata.maxpagesize`` is only a
 preference; CAP keeps paging past ``$top`` so the client stops at its own ``top``; a
 failed page raises :class:`ODataPagingError` saying how much had been read — a partial
@@ -191,7 +191,8 @@ class ODataMixin:
         page_size: int | None = None,
         **kwargs: Any,
     ) -> list[dict[str, Any]]:
-        """Seed 003 "Complex OData Queries": conditions combined by ``build_odata_filter``."""
+        """Rows matching ``filter_conditions``, combined by ``build_odata_filter`` (the v2.1
+        call; new code passes ``odata_filter=build_odata_filter(...)`` itself)."""
         odata_filter = build_odata_filter(filter_conditions)
         return self.get_odata_entities(
             base_url, entity_name, odata_filter, select_fields, page_size, **kwargs

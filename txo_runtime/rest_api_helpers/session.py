@@ -40,7 +40,7 @@ class SessionManager(Closing):
 
     Sessions are shared by the threads of one client (urllib3 pools are thread-safe), so
     the pool is sized to the worker count; a thread-local cache would leak sessions when
-    threads die (seed 004). No retries on the adapter (``max_retries=0``): the client's own
+    threads die. No retries on the adapter (``max_retries=0``): the client's own
     loop retries, so its rate limiter and circuit breaker see every attempt.
     """
 

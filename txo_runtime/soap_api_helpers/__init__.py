@@ -1,5 +1,4 @@
-"""SOAP over zeep with the runtime's rate limiting, circuit breaker, retries and redaction
-(layer 4).
+"""SOAP over zeep with the runtime's rate limiting, circuit breaker, retries and redaction.
 
 zeep (and lxml) are imported only when a client is created, so ``import txo_runtime`` stays
 light. Most scripts get a client from ``txo_runtime.api_factory.create_soap_api(config,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -21,12 +20,11 @@ from txo_runtime.extras import import_lazily
 from txo_runtime.logger import register_secret
 from txo_runtime.soap_api_helpers._errors import translate_zeep_error
 from txo_runtime.soap_api_helpers._masking import MaskedObserver, SecretRegistrar
-from txo_runtime.soap_api_helpers._transport import Resilience, build_transport
+from txo_runtime.soap_api_helpers._transport import build_transport, soap_engine
 
-logger = logging.getLogger(__name__)
-
-DEFAULT_OPERATION_TIMEOUT = 120.0  # seed 003 soap-timeout-seconds
-DEFAULT_WSDL_TIMEOUT = 60.0  # seed 003 wsdl-timeout-seconds
+# Timeouts of a SoapAPI built by hand; create_soap_api passes the config's values.
+DEFAULT_OPERATION_TIMEOUT = 120.0
+DEFAULT_WSDL_TIMEOUT = 60.0
 DEFAULT_WSDL_CACHE_SECONDS = 3600
 DEFAULT_POOL_SIZE = 10
 WSDL_TIMEOUT_SETTING = "script-behavior.api-timeouts.wsdl-timeout-seconds"
@@ -82,10 +80,12 @@ def _wsdl_load_error(exc: Exception, wsdl: str, timeout: float) -> ApiError:
 class SoapAPI(Closing):
     """A SOAP client over zeep.
 
-    Each operation POST goes rate limiter -> circuit breaker -> send, retried per
-    ``retry_policy`` (SOAP POSTs are not idempotent: only 429/503 and connect errors are
-    retried unless ``idempotent=True``). ``operation_timeout`` bounds every call (zeep's
-    default is none); ``wsdl_timeout`` bounds loading the WSDL and XSDs. Faults become
+    Each operation POST and each WSDL/XSD download goes rate limiter -> circuit breaker ->
+    send, retried per ``retry_policy`` (none without one). SOAP POSTs are not idempotent:
+    only 429/503 and connect errors are retried unless ``idempotent=True``; downloads are
+    GETs and retried like any idempotent request. ``rules`` is that call engine.
+    ``operation_timeout`` bounds every call (zeep's default is none); ``wsdl_timeout``
+    bounds loading the WSDL and XSDs. Faults become
     ``ApiAuthenticationError`` / ``ApiValidationError`` / ``ApiOperationError`` with the
     fault code in ``error.context.details["fault_code"]``.
 
@@ -119,11 +119,17 @@ class SoapAPI(Closing):
             register_secret(secret)
         self.wsdl = wsdl
         self.operation_timeout = operation_timeout
-        self.rules = Resilience(rate_limiter, circuit_breaker, retry_policy, idempotent, sleep)
+        self.rules = soap_engine(
+            rate_limiter=rate_limiter,
+            circuit_breaker=circuit_breaker,
+            retry_policy=retry_policy,
+            idempotent=idempotent,
+            sleep=sleep,
+        )
         self._owns_session = session is None
         self.session = session if session is not None else _own_session(pool_size)
         self.transport = build_transport(
-            rules=self.rules,
+            engine=self.rules,
             session=self.session,
             operation_timeout=operation_timeout,
             wsdl_timeout=wsdl_timeout,
@@ -154,6 +160,9 @@ class SoapAPI(Closing):
                 service_name=service_name,
                 port_name=port_name,
             )
+        except ApiError:  # the circuit breaker refused the download
+            self.close()
+            raise
         except (requests.RequestException, ZeepError, OSError, ValueError) as exc:
             self.close()
             raise _wsdl_load_error(exc, wsdl, timeout) from exc

@@ -1,15 +1,16 @@
-"""A zeep ``Transport`` whose POSTs go through rate limiter -> breaker -> send, with retries.
+"""A zeep ``Transport`` whose requests all go through the client's call engine.
 
-zeep calls ``transport.post`` for every operation, so the resilience belongs here and not
-on the session (an urllib3 ``Retry`` on the adapter would hide attempts from the limiter and
-the breaker: runtime-facts.md). The retry loop is a short one of our own rather than
-``RetryPolicy.retrying`` (tenacity) because SOAP needs one extra rule: spyne and many other
-servers answer *every* fault with HTTP 500, so a ``Client``/``Sender`` fault is read from
-the body and treated like a 400 (no retry, not a breaker failure).
+zeep calls ``transport.post`` for every operation and ``_load_remote_data`` for every WSDL
+and XSD download, so the resilience belongs here and not on the session (retries inside
+urllib3's adapter would hide attempts from the rate limiter and the circuit breaker). Both
+run through one :class:`~txo_runtime.api_common.CallEngine`, which judges every outcome
+the way it judges REST calls.
 
-Retry rules for SOAP POSTs (not idempotent unless the client says so):
-- always: 429/503 (honouring ``Retry-After``) and connect errors (nothing was sent);
-- only when ``idempotent=True``: timeouts, broken connections, 500/502/504 server faults.
+SOAP adds one rule, :func:`effective_status`: spyne and many other servers answer *every*
+fault with HTTP 500, so a ``Client``/``Sender`` fault is read from the body and judged as
+a 400 (final, and no sign of an unhealthy service). Operations are POSTs and not
+idempotent unless the client says so: only 429/503 and connect errors are retried.
+WSDL/XSD downloads are GETs and are retried like any idempotent request.
 """
 
 from __future__ import annotations
@@ -17,27 +18,28 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import closing
 from typing import Any
 
 import requests
 
 from txo_runtime.api_common import (
+    Attempt,
+    CallEngine,
     CircuitBreaker,
     RateLimiter,
     RetryPolicy,
-    counts_as_failure,
-    parse_retry_after,
 )
-from txo_runtime.exceptions import CircuitBreakerOpenError
 from txo_runtime.soap_api_helpers._errors import (
     is_client_fault,
     translate_request_error,
     translate_status,
 )
 from txo_runtime.soap_api_helpers._masking import mask_xml
+from txo_runtime.url_helpers import redact_url
 
-SOAP_METHOD = "POST"
+__all__ = ["build_transport", "effective_status", "soap_engine"]
+
 # Statuses zeep turns into a result or a Fault itself; anything else is translated here.
 ENVELOPE_STATUSES = frozenset({200, 202, 500})
 CLIENT_ERROR_STATUS = 400  # what a Client/Sender fault counts as
@@ -45,17 +47,6 @@ CLIENT_ERROR_STATUS = 400  # what a Client/Sender fault counts as
 FAULT_CODE_XPATH = (
     "string((//*[local-name()='faultcode'] | //*[local-name()='Code']/*[local-name()='Value'])[1])"
 )
-
-
-@dataclass
-class Resilience:
-    """What every SOAP POST of one client goes through. Shared limiter/breaker allowed."""
-
-    rate_limiter: RateLimiter | None = None
-    circuit_breaker: CircuitBreaker | None = None
-    retry_policy: RetryPolicy | None = None
-    idempotent: bool = False
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
 
 
 def _fault_code(response: requests.Response) -> str | None:
@@ -76,83 +67,39 @@ def effective_status(response: requests.Response) -> int:
     return response.status_code
 
 
-def _attempt(
-    rules: Resilience, send: Callable[[], requests.Response], url: str
-) -> tuple[requests.Response, int]:
-    """One attempt: limiter -> breaker -> send -> report the outcome to the breaker."""
-    if rules.rate_limiter is not None:
-        rules.rate_limiter.acquire()
-    breaker = rules.circuit_breaker
-    if breaker is not None and not breaker.allow():
-        raise CircuitBreakerOpenError(
-            f"Circuit breaker open: not calling {url}",
-            url=url,
-            how_to_fix="The service failed repeatedly; wait for circuit-breaker.timeout-seconds",
-        )
-    try:
-        response = send()
-    except Exception as exc:
-        if breaker is not None:
-            breaker.record_failure(exc)
-        raise
-    status = effective_status(response)
-    if breaker is not None:
-        if counts_as_failure(status_code=status):
-            breaker.record_failure(status)
-        else:
-            breaker.record_success()
-    return response, status
-
-
-def _next_wait(
-    rules: Resilience,
-    attempt: int,
-    waited: float,
+def soap_engine(
     *,
-    status: int | None = None,
-    exc: BaseException | None = None,
-    retry_after: float | None = None,
-) -> float | None:
-    """Seconds to wait before the next attempt, or None to stop."""
-    policy = rules.retry_policy
-    if policy is None or attempt >= policy.max_attempts:
-        return None
-    if not policy.should_retry(
-        SOAP_METHOD, status_code=status, exc=exc, idempotent=rules.idempotent
-    ):
-        return None
-    wait = policy.compute_wait(attempt, retry_after)
-    return None if waited + wait > policy.max_total_wait else wait
+    rate_limiter: RateLimiter | None,
+    circuit_breaker: CircuitBreaker | None,
+    retry_policy: RetryPolicy | None,
+    idempotent: bool,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CallEngine:
+    """The engine of one SOAP client: its operations are judged by :func:`effective_status`
+    and are idempotent only when the client says so."""
+    return CallEngine(
+        rate_limiter=rate_limiter,
+        circuit_breaker=circuit_breaker,
+        retry_policy=retry_policy,
+        idempotent=idempotent,
+        effective_status=effective_status,
+        describe_url=redact_url,
+        sleep=sleep,
+    )
 
 
-def send_with_retries(
-    rules: Resilience, send: Callable[[], requests.Response], url: str, timeout: float | None
-) -> requests.Response:
-    """Attempts until success or the policy says stop; then return or raise an ApiError."""
-    attempt, waited = 0, 0.0
-    while True:
-        attempt += 1
-        try:
-            response, status = _attempt(rules, send, url)
-        except Exception as exc:
-            wait = _next_wait(rules, attempt, waited, exc=exc)
-            if wait is None:
-                raise translate_request_error(exc, url, attempts=attempt, timeout=timeout) from exc
-        else:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            wait = _next_wait(rules, attempt, waited, status=status, retry_after=retry_after)
-            if wait is None:
-                return _accept(response, url, attempt, retry_after)
-        rules.sleep(wait)
-        waited += wait
-
-
-def _accept(
-    response: requests.Response, url: str, attempts: int, retry_after: float | None
-) -> requests.Response:
-    if response.status_code in ENVELOPE_STATUSES:
-        return response
-    raise translate_status(response.status_code, url, attempts=attempts, retry_after=retry_after)
+def _envelope_answer(last: Attempt, url: str, timeout: float | None) -> requests.Response:
+    """The answer for zeep to read (a result or a fault), or the mapped ApiError."""
+    outcome = last.outcome
+    if isinstance(outcome, Exception):
+        raise translate_request_error(
+            outcome, url, attempts=last.number, timeout=timeout
+        ) from outcome
+    if outcome.status_code in ENVELOPE_STATUSES:
+        return outcome
+    raise translate_status(
+        outcome.status_code, url, attempts=last.number, retry_after=last.verdict.retry_after
+    )
 
 
 class ResilientPostMixin:
@@ -161,8 +108,9 @@ class ResilientPostMixin:
 
     session: requests.Session
     operation_timeout: float | None
+    load_timeout: float | None
     logger: logging.Logger
-    txo_rules: Resilience
+    txo_engine: CallEngine
 
     def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> Any:
         debug = self.logger.isEnabledFor(logging.DEBUG)
@@ -174,7 +122,8 @@ class ResilientPostMixin:
                 address, data=message, headers=headers, timeout=self.operation_timeout
             )
 
-        response = send_with_retries(self.txo_rules, send, address, self.operation_timeout)
+        last = self.txo_engine.run("POST", address, send)
+        response = _envelope_answer(last, address, self.operation_timeout)
         if debug:
             self.logger.debug(
                 "HTTP Response from %s (status: %d):\n%s",
@@ -185,16 +134,23 @@ class ResilientPostMixin:
         return response
 
     def _load_remote_data(self, url: str) -> bytes:
-        """WSDL/XSD downloads count against the rate limit too (they hit the same server)."""
-        if self.txo_rules.rate_limiter is not None:
-            self.txo_rules.rate_limiter.acquire()
-        data: bytes = super()._load_remote_data(url)  # type: ignore[misc]
-        return data
+        """A WSDL/XSD download: a GET through the same engine (it hits the same server)."""
+        self.logger.debug("Loading remote data from: %s", url)
+
+        def send() -> requests.Response:
+            return self.session.get(url, timeout=self.load_timeout)
+
+        outcome = self.txo_engine.run("GET", url, send, idempotent=True).outcome
+        if isinstance(outcome, Exception):
+            raise outcome  # SoapAPI names the WSDL in the error it raises for this
+        with closing(outcome):
+            outcome.raise_for_status()
+            return outcome.content
 
 
 def build_transport(
     *,
-    rules: Resilience,
+    engine: CallEngine,
     session: requests.Session,
     operation_timeout: float,
     wsdl_timeout: float,
@@ -207,5 +163,5 @@ def build_transport(
     transport = transport_class(
         cache=cache, timeout=wsdl_timeout, operation_timeout=operation_timeout, session=session
     )
-    transport.txo_rules = rules
+    transport.txo_engine = engine
     return transport

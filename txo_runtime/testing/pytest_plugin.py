@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from txo_runtime.path_helpers import packaged_data
 
 if TYPE_CHECKING:
     from txo_runtime.testing.server import LocalApiServer
@@ -64,12 +65,10 @@ def demo_test_config(api_base_url: str = DEMO_API_BASE_URL) -> dict[str, Any]:
 
 
 def _copy_packaged_files(root: Path) -> None:
-    data = resources.files("txo_runtime") / "data"
     for name, folder in _PACKAGED_FILES.items():
-        source = data / name
+        source = packaged_data(name)
         if source.is_file():
-            with resources.as_file(source) as path:
-                shutil.copyfile(path, root / folder / name)
+            shutil.copyfile(source, root / folder / name)
 
 
 def create_project(root: Path) -> Path:

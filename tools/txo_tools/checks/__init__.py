@@ -1,4 +1,4 @@
-"""``txo check``: the rules of seed 003 as checks on a customer repository.
+"""``txo check``: the rules of a v3.0 project, checked on a customer repository.
 
 :func:`run_checks` returns every :class:`Finding` (file, line, code, message, how to fix)
 for a project; the command line only formats them. Rule codes are listed in :data:`RULES`
@@ -17,7 +17,7 @@ from txo_tools.checks._script_rules import check_scripts, check_source
 
 __all__ = ["MANDATORY_FILES", "RULES", "Finding", "Rule", "check_source", "run_checks"]
 
-# v3.0 refuses to start without these (seed 000: the logger exits if they are missing).
+# Without these no v3.0 script starts: setup_logger raises a HelpfulError naming the file.
 MANDATORY_FILES = (
     ("TXO011", "config/logging-config.json"),
     ("TXO012", "config/log-redaction-patterns.json"),

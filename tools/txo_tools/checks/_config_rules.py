@@ -10,10 +10,10 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from txo_runtime.path_helpers import packaged_data
 from txo_tools.checks._findings import Finding, finding
 from txo_tools.checks._json_lines import JsonPath, json_line_index, line_of
 from txo_tools.checks._schema_walk import declared_properties, walk_config
@@ -139,7 +139,7 @@ def _undeclared_findings(doc: JsonDoc, undeclared: list[JsonPath]) -> list[Findi
 
 def _base_schema_properties() -> set[JsonPath]:
     """Properties of the runtime's packaged schema: optional runtime settings, never stale."""
-    source = resources.files("txo_runtime") / "data" / "org-env-config-schema.json"
+    source = packaged_data("org-env-config-schema.json")
     return set(declared_properties(json.loads(source.read_text(encoding="utf-8"))))
 
 

@@ -1,4 +1,4 @@
-"""Walk a config and its JSON schema side by side ("schema must match config", seed 003).
+"""Walk a config and its JSON schema side by side (the "schema must match config" rules).
 
 jsonschema answers "is this config valid?", not "which schema property does this key use?"
 nor "which properties does no config use?". This walker answers both. It understands the

@@ -37,8 +37,8 @@ NESTED_ALIASES: dict[str, dict[str, str]] = {
     "circuit-breaker": {"threshold": "failure-threshold", "timeout": "timeout-seconds"},
 }
 
-# What the v2.1 runtime did when a setting was absent (seed 003 values; limiter and breaker
-# were off unless enabled), in the v3.0 section order.
+# What the v2.1 runtime did when a setting was absent (the limiter and the breaker were off
+# unless enabled), in the v3.0 section order.
 SECTION_DEFAULTS: dict[str, JsonDict] = {
     "api-timeouts": {
         "rest-timeout-seconds": 60,

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from txo_runtime.exceptions import HelpfulError
+from txo_runtime.path_helpers import packaged_data
 from txo_tools._soft_fail import soft_fail_lines
 from txo_tools.migrate import _git
 from txo_tools.migrate._restore import plan_restore_deleted, plan_run_folders
@@ -44,14 +45,15 @@ from txo_tools.migrate.template_sections import (
 SCHEMA_FILE = "schemas/org-env-config-schema.json"
 LOGGING_FILE = "config/logging-config.json"
 REDACTION_FILE = "config/log-redaction-patterns.json"
-RUNTIME_REQUIREMENT = "txo-runtime>=3,<4"
+# A v2.1 project saved Excel files, so the migrated one needs the excel extra.
+RUNTIME_REQUIREMENT = "txo-runtime[excel]>=3,<4"
 # Same placeholder as the v3.0 template's config/_environment/config-secrets.json.example.
 SECRETS_EXAMPLE = '{\n  "client-secret": "replace-with-the-client-secret"\n}\n'
 
 
 def packaged_text(name: str) -> str:
     """A default shipped in ``txo_runtime/data`` (read at run time, never copied in code)."""
-    return (resources.files("txo_runtime") / "data" / name).read_text(encoding="utf-8")
+    return packaged_data(name).read_text(encoding="utf-8")
 
 
 def _known_utils_hashes() -> dict[str, list[str]]:
