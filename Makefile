@@ -5,13 +5,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 CAP    := tests/integration/cap
 
-.PHONY: help venv demo test pytest lint docs cap-deps bench test-pythons dist install-size clean
+.PHONY: help venv demo test pytest lint docs cap-deps bench test-pythons dist install-size release-check clean
 
 help:
 	@echo "make demo   - generate a demo customer project and run its script against a local API"
 	@echo "make test   - lint, type-check, layer contract, docs build and the full test suite"
 	@echo "make bench  - run the benchmarks (not part of CI gates)"
 	@echo "make dist   - build both distributions (txo-runtime, txo-tools) into dist/"
+	@echo "make release-check - build, twine check, tag = version, install with the oldest pip, txo new + its tests"
 	@echo "make install-size - install each wheel into a fresh venv from the index; count and size"
 	@echo "make test-pythons - the test suite on every other Python 3.10-3.13 found (on demand)"
 
@@ -61,6 +62,11 @@ bench: venv cap-deps
 dist: venv
 	$(PY) -m build --no-isolation --outdir dist .
 	$(PY) -m build --no-isolation --outdir dist tools
+
+# Before tagging a release (docs/releasing.md): sdists + wheels, `twine check`, tag = version,
+# the wheels in a fresh venv with the oldest supported pip, a generated project's tests.
+release-check: venv
+	$(PY) scripts/release_check.py
 
 # Real `pip install` of each wheel into a fresh venv from the configured package index.
 install-size: venv

@@ -28,6 +28,10 @@ ORG_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
 ENV_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
 PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
+CHOICES = {
+    "ci_provider": ("github", "gitlab", "none"),
+    "dependency_updates": ("renovate", "dependabot", "none"),
+}
 RUN_FOLDERS = ("data", "output", "logs", "tmp")
 ENVIRONMENT_SOURCE = Path("config") / "_environment"
 INDEX_REQUIREMENT = "txo-runtime>=3,<4"
@@ -37,7 +41,7 @@ _SHORTCUTS = {
     "gl:": "https://gitlab.com/",
     "bb:": "https://bitbucket.org/",
 }
-_CONFLICT_MARKER = re.compile(r"^(<{7} |>{7} |={7}$)", re.MULTILINE)
+_CONFLICT_START = re.compile(r"^<{7}( |$)", re.MULTILINE)
 
 
 # ------------------------------------------------------------------ answers
@@ -73,6 +77,9 @@ def validate_answers(answers: Mapping[str, Any]) -> list[str]:
         errors.append(f"Environments must not repeat: '{answers['environments']}'")
     if str(answers["python_version"]) not in PYTHON_VERSIONS:
         errors.append(f"python_version must be one of {', '.join(PYTHON_VERSIONS)}")
+    for name, allowed in CHOICES.items():
+        if name in answers and str(answers[name]) not in allowed:
+            errors.append(f"{name} must be one of {', '.join(allowed)}; got '{answers[name]}'")
     return errors
 
 
@@ -94,6 +101,20 @@ def expand_environment_configs(project: Path, org_id: str, environments: list[st
                 written.append(target)
     shutil.rmtree(source)
     return written
+
+
+def remove_empty_folders(
+    project: Path, names: tuple[str, ...] = (".github/workflows", ".github")
+) -> None:
+    """Remove folders left empty because none of their files were wanted.
+
+    Both engines create a folder before they skip its files whose names render empty (no
+    GitHub CI, no Dependabot), so ``.github/`` would otherwise stay behind, empty.
+    """
+    for name in names:
+        folder = project / name
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def create_run_folders(project: Path) -> None:
@@ -190,13 +211,62 @@ def resolve_requirement_placeholder(project: Path, context: Mapping[str, Any]) -
     """
     if context["txo_runtime_requirement"] != FROM_TEMPLATE_SOURCE:
         return []
+    source = _local_source(str(context["_template"]), str(context["_repo_dir"]))
+    repo_dir = _checkout_dir(context)
+    requirement, warnings = requirement_from_source(source, repo_dir)
+    answers = {**context, "txo_runtime_requirement": requirement}
+    render_template_file(repo_dir, project, "pyproject.toml", answers)
+    return warnings
+
+
+def _checkout_dir(context: Mapping[str, Any]) -> Path:
+    """The template checkout being rendered (cookiecutter's clone, or cruft's at a commit):
+    its tag or commit is the pin, whatever the source's own working tree holds."""
+    repo_dir = Path(str(context["_repo_dir"]))
+    if not repo_dir.is_absolute():
+        repo_dir = Path(os.environ.get("PWD", os.getcwd())) / repo_dir
+    return repo_dir.resolve()
+
+
+STARTERS = (
+    "src/fetch_customers.py",
+    "src/call_soap_service.py",
+    "tests/test_fetch_customers.py",
+    "tests/test_call_soap_service.py",
+)
+
+
+def write_cruft_state(project: Path, context: Mapping[str, Any], environments: list[str]) -> None:
+    """``.cruft.json``: what ``cruft update`` needs to update a cookiecutter-made project.
+
+    The template source and commit it was made from, the answers (the runtime placeholder
+    stays a placeholder, so each update pins the version it renders), and the files the
+    project owns, which updates skip as copier's do: starter scripts and the
+    per-environment configs.
+    """
+    import json
+
     template = str(context["_template"])
     source = _local_source(template, str(context["_repo_dir"]))
-    repo_dir = Path(source) if Path(source).is_dir() else Path(str(context["_repo_dir"]))
-    requirement, warnings = requirement_from_source(source, repo_dir.resolve())
-    answers = {**context, "txo_runtime_requirement": requirement}
-    render_template_file(repo_dir.resolve(), project, "pyproject.toml", answers)
-    return warnings
+    source = source[len("git+") :] if source.startswith("git+") else source  # git's own URL
+    commit = _git(_checkout_dir(context), "rev-parse", "HEAD")
+    answers = {key: value for key, value in context.items() if not key.startswith("_")}
+    org = str(context["org_id"])
+    configs = [
+        f"config/{org}-{env}-{name}"
+        for env in environments
+        for name in ("config.json", "config-secrets.json.example")
+    ]
+    state = {
+        "template": source,
+        "commit": commit,
+        "checkout": None,
+        "context": {"cookiecutter": {**answers, "_template": source, "_commit": commit}},
+        "directory": None,
+        "skip": [*STARTERS, *configs],
+    }
+    text = json.dumps(state, indent=2, ensure_ascii=False) + "\n"
+    (project / ".cruft.json").write_text(text, encoding="utf-8")
 
 
 def render_template_file(
@@ -213,28 +283,36 @@ def render_template_file(
 
 
 # ------------------------------------------------------------------ copier update conflicts
-def _conflict_marker_files(project: Path) -> list[str]:
-    changed = _git(project, "diff", "--name-only", "HEAD") or ""
-    found = []
-    for name in changed.splitlines():
-        path = project / name
-        if path.is_file():
-            text = path.read_text(encoding="utf-8", errors="replace")
-            if _CONFLICT_MARKER.search(text):
-                found.append(f"{name}: conflict markers (<<<<<<< / >>>>>>>)")
-    return found
+def _marker_hunks(path: Path) -> int:
+    """How many ``<<<<<<<`` conflict blocks a file holds (0: none, or not a text file)."""
+    if not path.is_file():
+        return 0
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return len(_CONFLICT_START.findall(text))
 
 
 def find_update_conflicts(project: Path) -> list[str]:
-    """Every conflict ``copier update`` left behind: unmerged paths, markers, ``*.rej`` files.
+    """Every file ``copier update`` left in conflict, one line each with its hunk count.
 
     copier exits 0 after an update with conflicts; this turns them into a list to report.
+    A file counts once whether git lists it as unmerged, it holds conflict markers, or a
+    ``*.rej`` file holds its rejected hunks (``--conflict rej``).
     """
-    unmerged = _git(project, "ls-files", "-u") or ""
-    problems = sorted({f"{line.split(chr(9), 1)[1]}: unmerged" for line in unmerged.splitlines()})
-    problems += [p for p in _conflict_marker_files(project) if p not in problems]
-    others = _git(project, "ls-files", "--others", "--exclude-standard") or ""
-    problems += [f"{n}: rejected hunk" for n in others.splitlines() if n.endswith(".rej")]
+    unmerged = {
+        line.split("\t", 1)[1] for line in (_git(project, "ls-files", "-u") or "").splitlines()
+    }
+    changed = set((_git(project, "diff", "--name-only", "HEAD") or "").splitlines())
+    others = (_git(project, "ls-files", "--others", "--exclude-standard") or "").splitlines()
+    problems = []
+    for name in sorted(unmerged | changed):
+        hunks = _marker_hunks(project / name)
+        if hunks:
+            problems.append(f"{name}: {hunks} conflicting hunk(s) marked <<<<<<< / >>>>>>>")
+        elif name in unmerged:
+            problems.append(f"{name}: unmerged")
+    for name in sorted(n for n in others if n.endswith(".rej")):
+        rejected = (project / name).read_text(encoding="utf-8", errors="replace").count("\n@@ ")
+        problems.append(f"{name[:-4]}: {max(rejected, 1)} rejected hunk(s) in {name}")
     return problems
 
 
@@ -244,7 +322,7 @@ def check_conflicts_main(argv: list[str]) -> int:
     if not problems:
         print(f"No update conflicts in {project}")
         return 0
-    print(f"copier update left {len(problems)} conflict(s) in {project}:", file=sys.stderr)
+    print(f"copier update left conflicts in {len(problems)} file(s) in {project}:", file=sys.stderr)
     for problem in problems:
         print(f"  - {problem}", file=sys.stderr)
     print(

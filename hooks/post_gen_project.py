@@ -13,18 +13,35 @@ The working directory is the generated project.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 _CONTEXT_JSON = r"""{{ cookiecutter | tojson }}"""
-_HOOKS_DIR = r"""{{ cookiecutter._repo_dir }}/hooks"""
+# cookiecutter names its template folder; cruft's renders do not (see _template_dir).
+_REPO_DIR = r"""{{ cookiecutter._repo_dir | default('') }}"""
+
+
+def _template_dir() -> Path:
+    """The template checkout these hooks belong to.
+
+    cookiecutter passes ``_repo_dir``. cruft does not, but runs the hooks while its own
+    working directory is its clone of the template (read from /proc on Linux); else a local
+    template path.
+    """
+    if _REPO_DIR:
+        return Path(_REPO_DIR)
+    parent = Path(f"/proc/{os.getppid()}/cwd")
+    if (parent / "hooks" / "_shared.py").is_file():
+        return parent.resolve()
+    return Path(json.loads(_CONTEXT_JSON).get("_template", "."))
 
 
 def _answers(argv: list[str]) -> dict[str, Any]:
     if argv[:1] == ["--copier"]:
         return json.loads(argv[1])
-    sys.path.insert(0, str(Path(_HOOKS_DIR).resolve()))
+    sys.path.insert(0, str((_template_dir() / "hooks").resolve()))
     return json.loads(_CONTEXT_JSON)
 
 
@@ -41,9 +58,14 @@ def main(argv: list[str]) -> int:
     environments = _shared.environment_list(answers["environments"])
     _shared.expand_environment_configs(project, answers["org_id"], environments)
     _shared.create_run_folders(project)
-    if "_template" in answers:  # cookiecutter
+    _shared.remove_empty_folders(project)
+    if "_template" in answers:  # cookiecutter, or cruft rendering a template version
+        under_cruft = not _REPO_DIR
+        answers = {**answers, "_repo_dir": str(_template_dir())}
         for warning in _shared.resolve_requirement_placeholder(project, answers):
             print(f"WARNING: {warning}", file=sys.stderr)
+        if not under_cruft:
+            _shared.write_cruft_state(project, answers, environments)
     else:
         warning = _shared.unreachable_ref_warning(answers["txo_runtime_requirement"])
         if warning:

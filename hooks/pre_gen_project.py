@@ -8,15 +8,32 @@ On failure cookiecutter removes the half-created project folder.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 _CONTEXT_JSON = r"""{{ cookiecutter | tojson }}"""
-_HOOKS_DIR = r"""{{ cookiecutter._repo_dir }}/hooks"""
+# cookiecutter names its template folder; cruft's renders do not (see _template_dir).
+_REPO_DIR = r"""{{ cookiecutter._repo_dir | default('') }}"""
+
+
+def _template_dir() -> Path:
+    """The template checkout these hooks belong to.
+
+    cookiecutter passes ``_repo_dir``. cruft does not, but runs the hooks while its own
+    working directory is its clone of the template (read from /proc on Linux); else a local
+    template path.
+    """
+    if _REPO_DIR:
+        return Path(_REPO_DIR)
+    parent = Path(f"/proc/{os.getppid()}/cwd")
+    if (parent / "hooks" / "_shared.py").is_file():
+        return parent.resolve()
+    return Path(json.loads(_CONTEXT_JSON).get("_template", "."))
 
 
 def main() -> int:
-    sys.path.insert(0, str(Path(_HOOKS_DIR).resolve()))
+    sys.path.insert(0, str((_template_dir() / "hooks").resolve()))
     from _shared import validate_answers
 
     errors = validate_answers(json.loads(_CONTEXT_JSON))

@@ -439,11 +439,29 @@ def test_engine_judges_an_answer_by_the_protocols_effective_status() -> None:
     assert breaker.state is CircuitState.CLOSED
 
 
-def test_engine_logs_each_retry_with_the_url_made_safe(caplog: pytest.LogCaptureFixture) -> None:
+def test_engine_logs_each_retry_at_warning_with_attempt_n_of_n_and_the_wait(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     calls = engine(RetryPolicy(max_retries=1, backoff_factor=1), FakeTime(), describe_url=str.upper)
-    with caplog.at_level("INFO", logger="txo_runtime.api_common"):
+    with caplog.at_level("WARNING", logger="txo_runtime.api_common"):
         calls.run("GET", "http://h/x?k=1", Script(answer(503), answer(200)))
-    assert "GET HTTP://H/X?K=1 answered 503 (attempt 1 of 2); retrying in 1.0 s" in caplog.text
+    assert "GET HTTP://H/X?K=1 answered 503 (attempt 1/2); retrying in 1.0 s" in caplog.text
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+
+
+def test_circuit_breaker_logs_opening_half_opening_and_closing_at_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    time = FakeTime(1000.0)
+    breaker = CircuitBreaker(failure_threshold=1, timeout_seconds=30, clock=time)
+    with caplog.at_level("WARNING", logger="txo_runtime.api_common"):
+        breaker.record_failure()
+        time.now += 30
+        assert breaker.allow()
+        breaker.record_success()
+    text = caplog.text
+    assert "opened after 1 failure(s): calls fail fast for 30 s" in text
+    assert "half-open" in text and "closed" in text
 
 
 # --------------------------------------------------------------------------- classification

@@ -16,7 +16,12 @@ from txo_runtime.config_loader import (
     to_snake_key,
     validate_section,
 )
-from txo_runtime.exceptions import ConfigurationError, HelpfulError, MissingConfigKeyError
+from txo_runtime.exceptions import (
+    ConfigurationError,
+    HelpfulError,
+    MissingConfigKeyError,
+    render_user_message,
+)
 
 SECRET = "s3cr3t-Value-that-must-never-leak-7Q~xyz"
 
@@ -314,3 +319,96 @@ def test_validate_section_checks_a_plain_dict_against_the_packaged_schema() -> N
 
     assert caught.value.key_path == "script-behavior.batch-handling.read-batch-size"
     assert "'script-behavior' of the config does not match its schema" in caught.value.message
+
+
+# --------------------------------------------------------------------------- hardening
+@pytest.mark.parametrize("typo", ["scrpit-behavior", "Global", "odata-paging"])
+def test_an_unknown_top_level_key_fails_the_load_naming_it(project: Path, typo: str) -> None:
+    config = valid_config()
+    config[typo] = {"x": 1}
+    write_json(project / "config" / "acme-test-config.json", config)
+    with pytest.raises(ConfigurationError) as caught:
+        load_config("acme", "test", root=project)
+    assert typo in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [(None, "password"), ("global", "client-secret"), ("global", "api-key"), (None, "sapToken")],
+)
+def test_a_secret_looking_key_in_the_main_config_points_to_the_secrets_file(
+    project: Path, section: str | None, key: str
+) -> None:
+    config = valid_config()
+    (config[section] if section else config)[key] = SECRET
+    write_json(project / "config" / "acme-test-config.json", config)
+    with pytest.raises(ConfigurationError) as caught:
+        load_config("acme", "test", root=project)
+    error = caught.value
+    text = render_user_message(error)
+    assert "looks like a secret" in text and "config/acme-test-config-secrets.json" in text
+    assert error.key_path == (f"{section}.{key}" if section else key)
+    assert SECRET not in text + repr(error)
+
+
+def test_a_huge_wrong_typed_value_is_quoted_cut_with_its_length(project: Path) -> None:
+    config = valid_config()
+    config["script-behavior"]["api-delay-seconds"] = "x" * 5_000_000
+    write_json(project / "config" / "acme-test-config.json", config)
+    with pytest.raises(ConfigurationError) as caught:
+        load_config("acme", "test", root=project)
+    text = render_user_message(caught.value)
+    assert len(text) < 3_000
+    assert "(5,000,002 characters)" in text  # the quoted repr: the value and its quotes
+
+
+def test_every_error_message_is_bounded_whatever_it_quotes() -> None:
+    error = HelpfulError("bad value " + "y" * 1_000_000, "fix it")
+    assert len(error.message) < 11_000 and "characters)" in error.message
+
+
+def test_a_config_with_a_utf8_byte_order_mark_loads(project: Path) -> None:
+    path = project / "config" / "acme-test-config.json"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # what Windows Notepad writes
+    assert load_config("acme", "test", root=project)["global"]["api-base-url"]
+
+
+def test_invalid_secrets_json_shows_a_secrets_file_example(project: Path) -> None:
+    (project / "config" / "acme-test-config-secrets.json").write_text('{"client-secret": "x",}')
+    with pytest.raises(ConfigurationError) as caught:
+        load_config("acme", "test", root=project)
+    assert "acme-test-config-secrets.json" in str(caught.value)
+    assert "client-secret" in (caught.value.example or "")
+    assert "api-base-url" not in (caught.value.example or "")
+
+
+def test_a_secret_missing_because_there_is_no_secrets_file_names_the_real_file(
+    tmp_path: Path,
+) -> None:
+    config = load_config("acme", "test", root=make_project(tmp_path))
+    with pytest.raises(MissingConfigKeyError) as caught:
+        config["_client_secret"]
+    text = render_user_message(caught.value)
+    assert "config/acme-test-config-secrets.json" in text
+    assert "{org}" not in text and "<org>" not in text
+
+
+def test_the_short_secret_warning_is_logged_once_per_load(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = make_project(tmp_path, secrets={"pin": "1234"})
+    with caplog.at_level(logging.WARNING):
+        load_config("acme", "test", root=root)
+    assert len([r for r in caplog.records if "shorter than" in r.getMessage()]) == 1
+
+
+def test_a_misspelt_key_is_named_with_the_declared_key_it_resembles(project: Path) -> None:
+    config = valid_config()
+    config["scrpit-behavior"] = config.pop("script-behavior")
+    config["global"]["api-base-ulr"] = "https://api.example.com"
+    write_json(project / "config" / "acme-test-config.json", config)
+    with pytest.raises(ConfigurationError) as caught:
+        load_config("acme", "test", root=project)
+    text = str(caught.value)
+    assert "'scrpit-behavior' (did you mean 'script-behavior'?)" in text
+    assert "'api-base-ulr' (did you mean 'api-base-url'?)" in text

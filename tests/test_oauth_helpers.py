@@ -198,7 +198,7 @@ def test_token_endpoint_answering_503_with_retry_after_gives_a_token_after_one_r
     assert server.hits(TOKEN_PATH) == 2
     assert len(waits) == 1 and waits[0] >= 7
     output = log_output()
-    assert f"POST {server.token_url} answered 503 (attempt 1 of 4); retrying in" in output
+    assert f"POST {server.token_url} answered 503 (attempt 1/4); retrying in" in output
     assert token not in output.replace("[REDACTED]", "")
 
 

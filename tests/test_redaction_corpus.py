@@ -268,6 +268,23 @@ SECRET_LINES: list[tuple[str, str, list[str]]] = [
         "x_api_key=XaK3yValue99 AccountKey=AccK3yValue==;",
         ["XaK3yValue99", "AccK3yValue"],
     ),
+    # personal data on by default (cards, IBAN): customer records in ERP/CRM debug output
+    ("card-in-free-text", "Payment with card: 4111-1111-1111-1111", ["4111-1111-1111-1111"]),
+    (
+        "card-in-json-body",
+        '{"customer": "C-1001", "card": "5555 5555 5555 4444", "amount": 12.5}',
+        ["5555 5555 5555 4444", "5555555555554444"],
+    ),
+    (
+        "iban-in-csv-row",
+        "1001;Ada Lovelace;DE89 3704 0044 0532 0130 00;EUR",
+        ["DE89 3704 0044 0532 0130 00", "3704 0044 0532"],
+    ),
+    (
+        "iban-in-query",
+        "POST /payouts?iban=GB82WEST12345698765432&amount=100",
+        ["GB82WEST12345698765432"],
+    ),
 ]
 
 BENIGN_LINES: list[tuple[str, str]] = [
@@ -328,6 +345,13 @@ BENIGN_LINES: list[tuple[str, str]] = [
         '{"@odata.etag": "W/\\"JzQ0O0VnQUFBQUo3QlVNQU1RQXdBREFBTUFBd0FBQUFBQUE9MTswMDsn\\"", '
         '"number": "10000"}',
     ),
+    # personal-data look-alikes: they fail the class's check
+    ("order-number-luhn-fails", "Order 4111111111111112 shipped on 2026-11-25"),
+    ("ean-barcode", "Item EAN 4006381330060, IMEI 490154203237518"),
+    ("iban-check-fails", "Account DE88370400440532013000 rejected"),
+    ("epoch-and-compact-stamp", "ts=1733312345676 batch=20261125103006"),
+    ("ssn-like-not-named", "ref 536-22-1234 (national ids are off by default)"),
+    ("email-off-by-default", "reply to ada@example.com"),
 ]
 
 

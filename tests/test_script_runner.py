@@ -285,3 +285,38 @@ def test_secret_on_a_bad_command_line_is_redacted_with_debug_too(project: Path) 
     assert result.returncode == 1
     assert "Traceback" in result.stderr
     assert SECRET not in result.stderr
+
+
+MODULE_LEVEL_SCRIPT = """\
+from txo_runtime.logger import setup_logger
+
+logger = setup_logger()  # the starters' pattern: runs at import, before run() exists
+
+
+def main():
+    logger.info("never reached")
+"""
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ["config/logging-config.json", "config/log-redaction-patterns.json", "pyproject.toml"],
+)
+def test_a_failure_at_module_level_before_run_is_the_three_part_message_without_traceback(
+    tmp_path: Path, broken: str
+) -> None:
+    root = make_project(tmp_path / "acme")
+    (root / "src" / "__init__.py").write_text("")
+    (root / "src" / "early.py").write_text(MODULE_LEVEL_SCRIPT)
+    (root / broken).unlink()  # without pyproject.toml the folder is no project at all
+    env = {k: v for k, v in os.environ.items() if k != "TXO_PROJECT_ROOT"}
+    result = subprocess.run(
+        [sys.executable, "-m", "src.early", "acme", "test"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert_friendly_failure(result)
+    assert "never reached" not in result.stderr

@@ -13,10 +13,8 @@ no worker thread outlives the call.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import reprlib
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -25,9 +23,13 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Generic, TypeVar
 
-from txo_runtime.api_common import Closing, RateLimiter
+from txo_runtime.api_common import (
+    DEFAULT_BAR_DELAY,
+    DEFAULT_PROGRESS_INTERVAL,
+    Progress,
+    RateLimiter,
+)
 from txo_runtime.exceptions import ApiOperationError, ErrorContext
-from txo_runtime.extras import install_command
 
 __all__ = [
     "WORKER_THREAD_PREFIX",
@@ -152,56 +154,10 @@ class ProcessingResult(Generic[T, R]):
         return self.elapsed
 
 
-class _NoProgress(Closing):
-    """Stand-in when no bar is wanted, so the run loop has one code path."""
-
-    def close(self) -> None:
-        return None
-
-    def advance(self) -> None:
-        return None
-
-
-class _RichProgress(Closing):
-    """A rich progress bar on stderr; rich is imported only when a bar is shown."""
-
-    def __init__(self, total: int, description: str) -> None:
-        from rich.console import Console
-        from rich.progress import Progress
-
-        self._progress = Progress(console=Console(stderr=True), transient=False)
-        self._task = self._progress.add_task(description, total=total)
-
-    def __enter__(self) -> _RichProgress:
-        self._progress.start()
-        return super().__enter__()
-
-    def close(self) -> None:
-        # Progress.stop() only signals rich's refresh thread (rich 15 no longer joins it);
-        # join it here so that no thread started for the run outlives the call.
-        refresh = getattr(self._progress.live, "_refresh_thread", None)
-        self._progress.stop()
-        if refresh is not None:
-            refresh.join()
-
-    def advance(self) -> None:
-        self._progress.advance(self._task)
-
-
-def _progress_bar(show: bool, total: int, description: str) -> _NoProgress | _RichProgress:
-    # A bar written to a pipe or a log file is noise: show it only on a terminal. The bar is
-    # cosmetic, so without rich (the ``progress`` extra) the run goes on without one.
-    if show and sys.stderr.isatty():
-        if importlib.util.find_spec("rich") is not None:
-            return _RichProgress(total, description)
-        logger.info("No progress bar: %s", install_command("rich"))
-    return _NoProgress()
-
-
 def _collect(
     futures: dict[Future[R], int],
     items: Sequence[T],
-    progress: _NoProgress | _RichProgress,
+    progress: Progress,
 ) -> tuple[list[R | None], list[Failure[T]]]:
     results: list[R | None] = [None] * len(items)
     failures: list[Failure[T]] = []
@@ -225,8 +181,9 @@ def _run(
     items: Sequence[T],
     *,
     max_workers: int,
-    show_progress: bool,
+    show_progress: bool | None,
     description: str,
+    progress_interval: float,
 ) -> ProcessingResult[T, R]:
     if max_workers < 1:
         raise ValueError(f"max_workers must be at least 1, got {max_workers}")
@@ -236,7 +193,14 @@ def _run(
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=prefix)
     futures: dict[Future[R], int] = {}
     try:
-        with _progress_bar(show_progress, len(items), description) as progress:
+        progress = Progress(
+            description,
+            total=len(items),
+            bar=show_progress is not False,
+            bar_delay=0.0 if show_progress else DEFAULT_BAR_DELAY,
+            interval=progress_interval,
+        )
+        with progress:
             for index, item in enumerate(items):
                 futures[executor.submit(func, item)] = index
             results, failures = _collect(futures, items, progress)
@@ -278,12 +242,18 @@ def parallel_map(
     func: Callable[[T], R],
     items: Iterable[T],
     max_workers: int = DEFAULT_MAX_WORKERS,
-    show_progress: bool = False,
+    show_progress: bool | None = None,
     description: str | None = None,
+    *,
+    progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
 ) -> ProcessingResult[T, R]:
     """Call ``func(item)`` for every item in up to ``max_workers`` threads.
 
     Every item is attempted even when others fail; the failures are in the result.
+    On a terminal (with rich) a bar shows items, rate and ETA: at once with
+    ``show_progress=True``, after 2 s by default (``None``), never with ``False``. Without
+    a bar, a run that lasts longer than ``progress_interval`` seconds logs an INFO progress
+    line that often, so long work is never silent in a log file.
     """
     return _run(
         func,
@@ -291,6 +261,7 @@ def parallel_map(
         max_workers=max_workers,
         show_progress=show_progress,
         description=description or "parallel_map",
+        progress_interval=progress_interval,
     )
 
 
@@ -300,16 +271,18 @@ def rate_limited_parallel(
     calls_per_second: float = 10.0,
     max_workers: int = DEFAULT_MAX_WORKERS,
     burst_size: int = 1,
-    show_progress: bool = False,
+    show_progress: bool | None = None,
     description: str | None = None,
     *,
     rate_limiter: RateLimiter | None = None,
+    progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
 ) -> ProcessingResult[T, R]:
     """Like :func:`parallel_map`, but at most ``calls_per_second`` calls start per second.
 
     One token bucket is shared by all workers, so in any window of T seconds at most
     ``calls_per_second * T + burst_size`` calls start. Pass ``rate_limiter`` to share the
-    limiter of an API (e.g. ``ApiManager``) instead of creating one.
+    limiter of an API (e.g. ``ApiManager``) instead of creating one. Progress is shown as
+    by :func:`parallel_map`.
     """
     limiter = rate_limiter or RateLimiter(calls_per_second, burst_size=burst_size)
 
@@ -323,6 +296,7 @@ def rate_limited_parallel(
         max_workers=max_workers,
         show_progress=show_progress,
         description=description or "rate_limited_parallel",
+        progress_interval=progress_interval,
     )
 
 
@@ -347,7 +321,7 @@ def batch_process(
     data: Iterable[Any],
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_workers: int = 1,
-    show_progress: bool = False,
+    show_progress: bool | None = None,
     description: str | None = None,
 ) -> ProcessingResult[Any, R]:
     """Call ``func(batch)`` for consecutive batches of ``batch_size`` items.
@@ -363,4 +337,5 @@ def batch_process(
         max_workers=max_workers,
         show_progress=show_progress,
         description=description or "batch_process",
+        progress_interval=DEFAULT_PROGRESS_INTERVAL,
     )

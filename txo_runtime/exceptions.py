@@ -48,11 +48,23 @@ __all__ = [
     "TxoBaseError",
     "ValidationError",
     "render_user_message",
+    "shorten",
 ]
 
+MAX_QUOTED_CHARS = 200  # a value quoted in a message is cut to this many characters
+MAX_MESSAGE_CHARS = 10_000  # no message is longer, whatever it quotes
 PROBLEM_LABEL = "Problem"
 SOLUTION_LABEL = "Solution"
 EXAMPLE_LABEL = "Example"
+
+
+def shorten(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was:
+    ``'xxxx… (5,000,000 characters)'``. A message quoting a huge value stays readable and
+    does not fill the console and the log."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
 
 
 @dataclass(slots=True)
@@ -90,6 +102,7 @@ class TxoBaseError(Exception):
         example: str | None = None,
         context: ErrorContext | None = None,
     ) -> None:
+        message = shorten(message, MAX_MESSAGE_CHARS)  # whatever it quotes, stays readable
         super().__init__(message)
         self.message = message
         self.how_to_fix = how_to_fix
@@ -256,10 +269,11 @@ def _missing_key_advice(key_path: str, where: str) -> tuple[str, str, str]:
         )
     if leaf.startswith("_"):
         secret_key = leaf[1:].replace("_", "-")
+        secrets = _secrets_file_for(where)
         return (
-            f"Secret '{leaf}' is not available (looked for '{secret_key}' in the secrets file)",
-            f'Add "{secret_key}" to the secrets file next to {where} (it is git-ignored), '
-            "or request a token with require_token=True",
+            f"Secret '{leaf}' is not available (looked for '{secret_key}' in {secrets})",
+            f'Add "{secret_key}" to {secrets} (create it if it does not exist; it is '
+            "git-ignored), or request a token with require_token=True",
             f'{{\n  "{secret_key}": "<value>"\n}}',
         )
     return (
@@ -268,6 +282,13 @@ def _missing_key_advice(key_path: str, where: str) -> tuple[str, str, str]:
         f"{_SCHEMA_PATH} (schema must match config)",
         _nested_example(key_path),
     )
+
+
+def _secrets_file_for(config_file: str) -> str:
+    """``config/acme-prod-config.json`` -> ``config/acme-prod-config-secrets.json``."""
+    if config_file.endswith("-config.json"):
+        return config_file[: -len(".json")] + "-secrets.json"
+    return f"the secrets file next to {config_file}"
 
 
 def _nested_example(key_path: str) -> str:

@@ -48,8 +48,17 @@ FALLBACK_REUSE_SECONDS = 60.0
 _FIX = (
     "Check 'global.client-id', 'global.oauth-scope' and the token URL "
     "('global.oauth-token-url' or 'global.tenant-id') in the config, and 'client-secret' in "
-    "the secrets file - or add a fallback 'az-token' to config/{org}-{env}-config-secrets.json"
+    "the secrets file - or add a fallback 'az-token' to {secrets_file}"
 )
+
+
+def _secrets_file_of(config: Mapping[str, Any]) -> str:
+    """The real secrets file name of a loaded config (org and env filled in)."""
+    if "_org_id" in config and "_env_type" in config:
+        return f"config/{config['_org_id']}-{config['_env_type']}-config-secrets.json"
+    return "the secrets file next to the config (config/<org>-<env>-config-secrets.json)"
+
+
 _EXAMPLE = '{\n  "client-secret": "...",\n  "az-token": "eyJ..."\n}'
 
 
@@ -109,7 +118,7 @@ class OAuthManager:
         have been valid: revoked, or the server's clock runs ahead).
         """
         if "_client_secret" not in config:
-            return self._fallback(config, "no 'client-secret' in the secrets file")
+            return self._fallback(config, f"no 'client-secret' in {_secrets_file_of(config)}")
         global_config = config["global"]
         token_url = token_url_for(global_config)
         key = (token_url, str(global_config["client-id"]), str(global_config["oauth-scope"]))
@@ -193,7 +202,7 @@ class OAuthManager:
             return token
         raise ApiAuthenticationError(
             f"Failed to acquire an authentication token ({reason})",
-            how_to_fix=_FIX,
+            how_to_fix=_FIX.format(secrets_file=_secrets_file_of(config)),
             example=_EXAMPLE,
         )
 

@@ -1,7 +1,8 @@
 """URL building, OData literals and filters, link resolution, URL redaction.
 
-Pure string functions: no network, no state (the secret query keys are a constant read
-once from the packaged ``log-redaction-patterns.json``).
+String functions: no network, no state of their own (the secret query keys are a constant
+read once from the packaged ``log-redaction-patterns.json``; :func:`redact_url` also applies
+the logger's redaction, registered secrets included).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "build_odata_filter",
     "build_url",
     "is_absolute_url",
+    "is_secret_name",
     "join_url",
     "odata_literal",
     "redact_url",
@@ -107,7 +109,7 @@ def join_url(base: str | None, url: str) -> str:
     if is_absolute_url(url):
         return url
     if not base:
-        raise ValueError(f"Relative URL '{url}' needs a base_url")
+        raise ValueError(f"Relative URL '{redact_url(url)}' needs a base_url")
     if not url:
         return base
     return f"{base.rstrip('/')}/{url.lstrip('/')}"
@@ -127,10 +129,18 @@ def resolve_odata_link(link: str, context_url: str | None, request_url: str) -> 
 
 
 def redact_url(url: str) -> str:
-    """The URL with secret-looking query values and URL passwords replaced (for errors/logs).
+    """The URL with secret-looking query values and URL passwords replaced (for errors/logs),
+    then redacted like a log line: a registered secret sent under any query name (or in
+    the path) is replaced too, so an exception's text and its ``url`` leak nothing.
 
     OData ``$skiptoken``/``$deltatoken`` are paging cursors, not secrets, and stay.
     """
+    from txo_runtime.logger import redact  # the logger's registered secrets and rules
+
+    return redact(_redact_url_parts(url))
+
+
+def _redact_url_parts(url: str) -> str:
     parts = urlsplit(url)
     netloc = parts.netloc
     if "@" in netloc:
@@ -160,6 +170,21 @@ def secret_query_keys() -> tuple[frozenset[str], frozenset[str]]:
     data = json.loads(_PATTERNS_FILE.read_text(encoding="utf-8"))
     names = frozenset(_normalise_key(str(key)) for key in (*data["keys"], *_URL_ONLY_SECRET_KEYS))
     return names, frozenset(name.replace("_", "") for name in names)
+
+
+@functools.lru_cache(maxsize=1)  # a constant read once, lazily: no mutable state
+def _log_secret_names() -> frozenset[str]:
+    data = json.loads(_PATTERNS_FILE.read_text(encoding="utf-8"))
+    return frozenset(_normalise_key(str(key)) for key in data["keys"])
+
+
+def is_secret_name(key: str) -> bool:
+    """A setting name that says it holds a secret (``password``, ``client-secret``,
+    ``sap-password``, ``apiKey``), by the log redaction's key list: the last words of the
+    name are one of its keys. ``oauth-token-url`` or ``client-id`` are not."""
+    words = _normalise_key(key).split("_")
+    names = _log_secret_names()
+    return any("_".join(words[i:]) in names for i in range(len(words)))
 
 
 def _is_secret_key(key: str) -> bool:

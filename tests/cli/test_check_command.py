@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,9 @@ def main(config, handler):
 if __name__ == "__main__":
     main({}, None)
 '''
+
+
+STALE_TEMP = "output/.customers.json.1a2b3c4d.tmp.json"
 
 
 def _line_of(path: Path, needle: str) -> int:
@@ -63,6 +67,10 @@ def _seed_violations(root: Path) -> dict[str, tuple[str, int | None]]:
     git(root, "add", "-f", "config/acme-prod-config-secrets.json")
     # untracked and not matched by .gitignore: the next `git add .` would commit it
     write_json(root / "config/beta-test-config-secrets.json", {"client-secret": "y"})
+    (root / "output").mkdir(exist_ok=True)
+    (root / STALE_TEMP).write_text("{")  # a save() killed before its rename
+    long_ago = time.time() - 3600
+    os.utime(root / STALE_TEMP, (long_ago, long_ago))
     cfg, script = root / "config/acme-test-config.json", root / "src/legacy.py"
     return {
         "TXO001": ("config/acme-test-config.json", _line_of(cfg, '"api-version"')),
@@ -78,6 +86,7 @@ def _seed_violations(root: Path) -> dict[str, tuple[str, int | None]]:
         "TXO011": ("config/logging-config.json", None),
         "TXO012": ("config/log-redaction-patterns.json", None),
         "TXO014": ("src/broken.py", 1),
+        "TXO016": (STALE_TEMP, None),
     }
 
 
@@ -117,7 +126,7 @@ def test_json_findings_carry_code_file_line_message_and_fix(seeded) -> None:
     _, expected, findings = seeded
     assert {f["code"] for f in findings} == set(expected)
     for item in findings:
-        assert set(item) == {"code", "file", "line", "message", "how_to_fix"}
+        assert set(item) == {"code", "file", "line", "column", "message", "how_to_fix"}
         assert item["message"] and item["how_to_fix"]
 
 
@@ -132,9 +141,10 @@ def test_text_output_is_one_line_per_finding_with_path_line_code_and_fix(seeded)
     result = run_txo("check", str(root))
     assert result.returncode == 1
     file, line = expected["TXO008"]
+    column = BAD_SCRIPT.splitlines()[line - 1].index("print(") + 1
     printed = [row for row in result.stdout.splitlines() if " TXO008 " in row]
     assert printed == [
-        f"{file}:{line}: TXO008 print() in a script bypasses logging and "
+        f"{file}:{line}:{column}: TXO008 print() in a script bypasses logging and "
         f"redaction — {RULES['TXO008'].how_to_fix}"
     ]
     assert f"{len(expected)} problem(s) found" in result.stdout

@@ -178,6 +178,53 @@ def test_new_rejects_bad_data_before_generating_anything(
     assert not dest.exists()
 
 
+@pytest.mark.parametrize("source", ["file-url", "git+file-url"])
+def test_new_checks_data_against_a_git_url_template_before_generating(
+    tmp_path: Path, source: str
+) -> None:
+    template = _tiny_template(tmp_path / "template")
+    url = ("git+" if source == "git+file-url" else "") + template.as_uri()
+    dest = tmp_path / "p"
+    result = run_txo("new", str(dest), "--template", url, "--vcs-ref", "HEAD",
+                     "--data", "use_sop=true", "--defaults")  # fmt: skip
+    assert result.returncode == 1
+    assert "the template has no question 'use_sop'" in result.stderr
+    assert not dest.exists()
+
+
+def test_a_git_url_template_is_read_at_its_newest_tag_like_copier(tmp_path: Path) -> None:
+    template = _tiny_template(tmp_path / "template")
+    git(template, "tag", "v1.0.0")
+    config = template / "copier.yml"
+    config.write_text(config.read_text() + "region:\n  type: str\n  default: eu\n")
+    git(template, "commit", "-q", "-am", "a question after the tag")
+    result = run_txo("new", str(tmp_path / "p"), "--template", template.as_uri(),
+                     "--data", "region=us", "--defaults")  # fmt: skip
+    assert result.returncode == 1  # v1.0.0, which copier would render, has no 'region'
+    assert "the template has no question 'region'" in result.stderr
+    ok = run_txo("new", str(tmp_path / "q"), "--template", "git+" + template.as_uri(),
+                 "--vcs-ref", "HEAD", "--data", "region=us", "--defaults")  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_a_template_path_copier_refuses_is_not_reported_as_a_bad_answer(tmp_path: Path) -> None:
+    template = _tiny_template(tmp_path / "template")
+    result = run_txo("new", str(tmp_path / "p"), "--template", template.as_uri(),
+                     "--vcs-ref", "HEAD", "--defaults")  # fmt: skip
+    assert result.returncode == 1  # copier wants git+file:// for a file URL
+    assert "copier could not generate the project" in result.stderr
+    assert "An answer is not valid" not in result.stderr
+
+
+def test_an_unreachable_git_template_is_a_three_part_error(tmp_path: Path) -> None:
+    missing = (tmp_path / "no-such-repo").as_uri()
+    result = run_txo("new", str(tmp_path / "p"), "--template", missing,
+                     "--data", "org_id=acme", "--defaults")  # fmt: skip
+    assert result.returncode == 1
+    assert "Could not read the template" in result.stderr and "Example:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_unknown_data_message_lists_the_valid_questions(tmp_path: Path) -> None:
     template = _tiny_template(tmp_path / "template")
     result = run_txo("new", str(tmp_path / "p"), "--template", str(template),
@@ -219,17 +266,6 @@ def test_new_reports_a_failing_validator_of_the_txo_template_as_an_invalid_answe
     assert not dest.exists()
 
 
-@pytest.mark.parametrize(
-    ("version", "expected"),
-    [("3.0.0", "txo-runtime>=3.0.0,<4"), ("3.2.1", "txo-runtime>=3.2.1,<4"),
-     ("4.0.0rc1", "txo-runtime>=4.0.0rc1,<5")],
-)  # fmt: skip
-def test_the_packaged_template_asks_the_index_for_the_runtime_of_its_own_release(
-    version: str, expected: str
-) -> None:
-    assert _new_project.index_requirement(version) == expected
-
-
 def _packaged_copy(root: Path) -> Path:
     """A folder laid out like the template inside an installed txo-tools wheel."""
     root.mkdir()
@@ -243,13 +279,8 @@ def test_answers_for_the_packaged_template_pin_the_index_unless_data_says_otherw
     packaged = _packaged_copy(tmp_path / "packaged")
     monkeypatch.setattr(_new_project, "packaged_template", lambda: packaged)
     pinned = _new_project.packaged_answers(str(packaged), {"org_id": "acme"})
-    assert pinned == {
-        "runtime_from_index": True,
-        "txo_runtime_requirement": _new_project.index_requirement(__version__),
-        "org_id": "acme",
-    }
-    own = {"txo_runtime_requirement": "txo-runtime @ git+https://example.invalid/txo.git@v3"}
-    answers = _new_project.packaged_answers(str(packaged), own)
-    assert answers["txo_runtime_requirement"] == own["txo_runtime_requirement"]
+    assert pinned == {"runtime_from_index": True, "template_version": __version__, "org_id": "acme"}
+    own = {"runtime_from_index": False, "template_version": "9.9.9"}
+    assert _new_project.packaged_answers(str(packaged), own) == own
     other = str(tmp_path / "elsewhere")
     assert _new_project.packaged_answers(other, {"org_id": "acme"}) == {"org_id": "acme"}

@@ -4,16 +4,33 @@ paging, failing pages, link loops, filters with quotes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from txo_runtime.api_common import RetryPolicy
+from txo_runtime.api_factory import create_rest_api
 from txo_runtime.exceptions import ApiOperationError, ApiValidationError, EntityNotFoundError
-from txo_runtime.rest_api_helpers import MinimalRestAPI, ODataPagingError
+from txo_runtime.rest_api_helpers import MinimalRestAPI, ODataLimits, ODataPagingError
 from txo_runtime.testing import LocalApiServer
 from txo_runtime.url_helpers import odata_literal
 
 NAMES = ["O'Brien", "Smith", "Jones", "Müller", "Lee"]
+
+
+def behavior_section() -> dict[str, Any]:
+    """A valid ``script-behavior`` section without retries or limits."""
+    return {
+        "api-timeouts": {
+            "rest-timeout-seconds": 10, "soap-timeout-seconds": 10, "wsdl-timeout-seconds": 10,
+            "async-max-wait": 10, "async-poll-interval": 1,
+        },
+        "retry-strategy": {"max-retries": 0, "backoff-factor": 0},
+        "jitter": {"min-factor": 1.0, "max-factor": 1.0},
+        "rate-limiting": {"enabled": False, "calls-per-second": 1, "burst-size": 1},
+        "circuit-breaker": {"enabled": False, "failure-threshold": 1, "timeout-seconds": 1},
+        "batch-handling": {"read-batch-size": 10, "update-batch-size": 10},
+    }  # fmt: skip
 
 
 def customers(count: int) -> list[dict]:
@@ -210,3 +227,72 @@ def test_a_full_first_page_without_next_link_warns_about_skip_paging(
         rows = api.get_odata_entities(None, "Customers", page_size=50)
     assert len(rows) == 50
     assert "skip_paging=True" in caplog.text
+
+
+# --------------------------------------------------------------------------- bounded reads
+@pytest.mark.parametrize(
+    ("endless", "limits", "reason"),
+    [
+        ("empty", ODataLimits(max_empty_pages=3), "3 empty pages in a row"),
+        ("repeat", ODataLimits(max_repeated_pages=2), "2 pages in a row repeat rows"),
+        ("fresh", ODataLimits(max_pages=7), "max-pages=7"),
+    ],
+)
+@pytest.mark.parametrize("reader", ["get", "iter"])
+def test_a_server_whose_next_link_never_ends_is_stopped_with_pages_and_rows_named(
+    txo_api_server: LocalApiServer,
+    api: MinimalRestAPI,
+    endless: str,
+    limits: ODataLimits,
+    reason: str,
+    reader: str,
+) -> None:
+    txo_api_server.add_entity_set("Loop", customers(25), page_size=10, endless=endless)
+    with pytest.raises(ODataPagingError, match=reason) as caught:
+        if reader == "get":
+            api.get_odata_entities(None, "Loop", limits=limits)
+        else:
+            list(api.iter_odata_entities(None, "Loop", limits=limits))
+    error = caught.value
+    assert error.pages_fetched >= 3 and error.rows_fetched >= 25
+    assert f"{error.pages_fetched} pages ({error.rows_fetched} rows)" in str(error)
+    assert txo_api_server.hits("/odata/Loop") == error.pages_fetched <= 8
+
+
+def test_the_default_bounds_stop_a_looping_server_without_configuration(
+    txo_api_server: LocalApiServer, api: MinimalRestAPI
+) -> None:
+    txo_api_server.add_entity_set("Loop", customers(5), page_size=5, endless="repeat")
+    with pytest.raises(ODataPagingError, match="repeat rows already read"):
+        api.get_odata_entities(None, "Loop")
+    assert txo_api_server.hits("/odata/Loop") == 1 + ODataLimits().max_repeated_pages
+
+
+def test_odata_bounds_come_from_the_config_odata_section(txo_api_server: LocalApiServer) -> None:
+    config = {
+        "global": {"api-base-url": txo_api_server.odata_url},
+        "script-behavior": behavior_section(),
+        "odata": {"max-pages": 4},
+    }
+    txo_api_server.add_entity_set("Loop", customers(1), page_size=1, endless="fresh")
+    with create_rest_api(config, require_auth=False) as api:
+        assert api.odata_limits == ODataLimits(max_pages=4)
+        with pytest.raises(ODataPagingError, match="max-pages=4"):
+            api.get_odata_entities(None, "Loop")
+    assert txo_api_server.hits("/odata/Loop") == 4
+
+
+def test_a_long_odata_pull_logs_progress_lines_with_rows_and_rate(
+    txo_api_server: LocalApiServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    txo_api_server.add_entity_set("Customers", customers(30), page_size=10)
+    ticks = iter(range(0, 1000, 11))  # a fake clock: each reading is 11 s after the last
+    with (
+        MinimalRestAPI(base_url=txo_api_server.odata_url, clock=lambda: float(next(ticks))) as api,
+        caplog.at_level("INFO", logger="txo_runtime.api_common"),
+    ):
+        rows = api.get_odata_entities(None, "Customers")
+    assert len(rows) == 30
+    lines = [r.getMessage() for r in caplog.records if r.name.endswith("_progress")]
+    assert lines and lines[-1].startswith("OData Customers: 30 rows (")
+    assert "rows/s" in lines[-1]

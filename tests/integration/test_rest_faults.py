@@ -9,7 +9,7 @@ from __future__ import annotations
 import email.utils
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -49,6 +49,14 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def wait_until(condition: Callable[[], bool], limit: float = 30.0) -> bool:
+    """Wait for a condition (never for a duration); False if it did not come in ``limit``."""
+    deadline = time.monotonic() + limit
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
 
 
 @pytest.fixture
@@ -176,16 +184,17 @@ def test_connection_reset_on_post_is_not_retried(
 def test_read_timeout_maps_to_api_timeout_error_after_retries(
     server: LocalApiServer, sleep: RecordingSleep
 ) -> None:
-    server.add_fault(ORDERS, kind="delay", delay=0.6)
+    held = server.add_fault(ORDERS, kind="hold")  # never answers until released
     policy = RetryPolicy(max_retries=1, backoff_factor=0)
     with (
         MinimalRestAPI(base_url=server.url, retry_policy=policy, timeout=0.15, sleep=sleep) as api,
         pytest.raises(ApiTimeoutError) as info,
     ):
         api.get(ORDERS)
+    held.release()
     assert info.value.timeout_seconds == 0.15
     assert info.value.attempts == 2
-    assert server.hits(ORDERS) == 2
+    assert wait_until(lambda: server.hits(ORDERS) == 2)  # a busy server records late
 
 
 def test_connection_refused_is_retried_even_for_post(sleep: RecordingSleep) -> None:
@@ -300,15 +309,14 @@ def test_half_open_lets_exactly_one_trial_through(server: LocalApiServer) -> Non
         api.get(ORDERS)
     clock.now += 30
     assert breaker.state is CircuitState.HALF_OPEN
-    server.add_fault(ORDERS, kind="delay", delay=0.5, times=1)  # the trial is slow
+    held = server.add_fault(ORDERS, kind="hold", times=1)  # the trial waits for release()
     results: list[object] = []
     trial = threading.Thread(target=lambda: results.append(api.get(ORDERS)))
     trial.start()
-    deadline = time.monotonic() + 5
-    while server.hits(ORDERS) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)  # wait for a condition, not a timing assert
+    assert wait_until(lambda: server.hits(ORDERS) >= 2)
     with pytest.raises(CircuitBreakerOpenError):
         api.get(ORDERS)  # a second caller while the trial is in flight
+    held.release()
     trial.join()
     assert results == [ROWS]
     assert server.hits(ORDERS) == 2
@@ -405,3 +413,31 @@ def test_error_text_with_a_secret_looking_pair_is_redacted_by_the_pattern_rules(
         api.get(ORDERS)
     assert "hunter2" not in str(info.value)
     assert "rejected" in str(info.value)
+
+
+def test_retries_against_a_dead_server_are_logged_at_warning_with_attempt_and_wait(
+    sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
+    policy = RetryPolicy(max_retries=2, backoff_factor=1, jitter_min=1.0, jitter_max=1.0)
+    with (
+        caplog.at_level("WARNING"),
+        MinimalRestAPI(base_url="http://127.0.0.1:9", retry_policy=policy, sleep=sleep) as api,
+        pytest.raises(ApiOperationError),
+    ):
+        api.get("/x")
+    lines = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("(attempt 1/3); retrying in 1.0 s" in line for line in lines), lines
+    assert any("(attempt 2/3); retrying in 2.0 s" in line for line in lines), lines
+
+
+def test_a_retry_after_wait_is_logged_at_warning_with_the_servers_wait(
+    server: LocalApiServer, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.add_fault(ORDERS, status=429, times=1, headers={"Retry-After": "7"})
+    policy = RetryPolicy(max_retries=1, backoff_factor=0, jitter_min=1.0, jitter_max=1.0)
+    with (
+        caplog.at_level("WARNING"),
+        MinimalRestAPI(base_url=server.url, retry_policy=policy, sleep=sleep) as api,
+    ):
+        assert api.get(ORDERS) == ROWS
+    assert "answered 429 (attempt 1/2); retrying in 7.0 s (the server's Retry-After)" in caplog.text

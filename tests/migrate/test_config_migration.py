@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from txo_tools.migrate.config import SECTION_DEFAULTS, dumps, migrate_config
-from txo_tools.migrate.logging_files import migrate_logging
+from txo_tools.migrate.logging_files import migrate_logging, migrate_redaction_patterns
 from txo_tools.migrate.schema import declare_config_keys, is_v3_schema, merge_schema
 
 DATA = Path(__file__).resolve().parents[2] / "txo_runtime" / "data"
@@ -159,3 +159,73 @@ def test_a_v21_value_the_v30_loader_refuses_keeps_the_default_and_the_rest_carri
     assert result.data["file"]["filename"] == default["file"]["filename"]
     assert result.data["console"]["level"] == "WARNING"
     assert len([f for f in result.follow_ups if "does not work in v3.0" in f]) == 2
+
+
+# --- log-redaction-patterns.json -------------------------------------------------------------
+
+
+def _patterns_default() -> dict:
+    return json.loads((DATA / "log-redaction-patterns.json").read_text())
+
+
+def test_a_v30_patterns_file_gains_the_personal_data_section_and_keeps_its_own_rules() -> None:
+    from txo_runtime.logger import RedactionRules
+
+    own = {"name": "acme-id", "pattern": "acme_[0-9a-f]{8}", "requires": ["acme_"]}
+    old = {"version": "3.0", "replacement": "[X]", "patterns": [own], "keys": ["pin_code"]}
+    result = migrate_redaction_patterns(old, _patterns_default())
+    assert result.data["patterns"] == [own] and result.data["keys"] == ["pin_code"]
+    assert result.data["replacement"] == "[X]"
+    assert result.data["personal-data"] == _patterns_default()["personal-data"]
+    assert list(result.data) == ["version", "replacement", "personal-data", "patterns", "keys"]
+    assert [n for n in result.notes if "personal-data" in n]
+    rules = RedactionRules.from_mapping(result.data)
+    assert rules.redact("acme_0badcafe 4111111111111111") == "[X] [REDACTED_CARD]"
+
+
+def test_a_patterns_file_that_has_the_section_is_left_as_it_is() -> None:
+    old = {**_patterns_default(), "personal-data": {"cards": False, "email": True}}
+    result = migrate_redaction_patterns(old, _patterns_default())
+    assert result.data == old and not result.notes and not result.follow_ups
+
+
+def test_a_v21_patterns_file_becomes_v30_with_the_users_own_rules_and_ssn_as_a_country() -> None:
+    from txo_runtime.logger import RedactionRules
+
+    old = {
+        "redaction-patterns": {
+            "patterns": [
+                {"name": "bearer-token", "pattern": "Bearer\\s+\\S+", "replacement": "B"},
+                {"name": "credit-card", "pattern": "\\b\\d{16}\\b", "replacement": "[C]"},
+                {"name": "ssn-us", "pattern": "\\b\\d{3}-\\d{2}-\\d{4}\\b", "replacement": "[S]"},
+                {"name": "acme-session", "pattern": "sess_[a-z0-9]{6}", "replacement": "[SESS]"},
+                {"name": "broken", "pattern": "(", "replacement": "x"},
+            ],
+            "simple-patterns": [
+                {"name": "password-variations", "contains": ["password="], "replacement": "x"},
+                {"name": "pins", "contains": ["pin_code=", "a b="], "replacement": "[REDACTED]"},
+            ],
+        }
+    }
+    default = _patterns_default()
+    result = migrate_redaction_patterns(old, default)
+    data = result.data
+    assert data["version"] == "3.0"
+    assert data["patterns"][: len(default["patterns"])] == default["patterns"]
+    assert data["patterns"][len(default["patterns"]) :] == [
+        {"name": "acme-session", "pattern": "sess_[a-z0-9]{6}", "flags": ["IGNORECASE"],
+         "replacement": "[SESS]"}
+    ]  # fmt: skip
+    assert data["keys"] == [*default["keys"], "pin_code"]
+    assert data["personal-data"]["national-ids"] == ["US"]
+    assert [f for f in result.follow_ups if "'broken'" in f]
+    assert [f for f in result.follow_ups if "'a b='" in f]
+    rules = RedactionRules.from_mapping(data)
+    assert rules.redact("SESS_ab12cd pinCode=42 ssn 536-22-1234") == (
+        "[SESS] pinCode=[REDACTED] ssn [REDACTED_NATIONAL_ID]"
+    )
+
+
+def test_no_patterns_file_gets_the_packaged_default() -> None:
+    result = migrate_redaction_patterns(None, _patterns_default())
+    assert result.data == _patterns_default() and result.notes

@@ -132,3 +132,28 @@ def test_module_entry_point_exit_codes(v21: Path) -> None:
     (v21 / "README.md").write_text("dirty\n")
     refused = subprocess.run(run, capture_output=True, text=True, check=False)
     assert refused.returncode == 2 and "uncommitted changes" in refused.stderr
+
+
+def test_a_v30_patterns_file_without_personal_data_gains_the_classes_and_keeps_its_rules(
+    v21: Path,
+) -> None:
+    import json
+
+    migrate_project(v21)
+    _git(v21, "add", "-A")
+    _git(v21, "commit", "-qm", "migrated to v3.0")
+    patterns = v21 / "config" / "log-redaction-patterns.json"
+    data = json.loads(patterns.read_text())
+    del data["personal-data"]  # a v3.0 file written before the personal-data classes
+    own = {"name": "acme-key", "pattern": "acme_[0-9a-f]{32}", "replacement": "[REDACTED]"}
+    data["patterns"].append(own)
+    patterns.write_text(json.dumps(data, indent=2) + "\n")
+    _git(v21, "commit", "-qam", "own rule, old file")
+    report = migrate_project(v21)
+    migrated = json.loads(patterns.read_text())
+    assert migrated["personal-data"]["cards"] is True and migrated["personal-data"]["iban"]
+    assert own in migrated["patterns"]
+    assert "personal-data" in report.to_markdown()
+    _git(v21, "add", "-A")
+    _git(v21, "commit", "-qm", "classes added")
+    assert not migrate_project(v21).changed  # idempotent

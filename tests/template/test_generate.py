@@ -77,10 +77,22 @@ def test_logging_files_are_the_packaged_defaults(default_project: Path, name: st
 def test_schema_is_the_packaged_schema_plus_the_starter_sections(default_project: Path) -> None:
     generated = json.loads((default_project / "schemas" / "org-env-config-schema.json").read_text())
     packaged = json.loads((PACKAGED / "org-env-config-schema.json").read_text())
-    added = set(generated["properties"]) - set(packaged["properties"])
-    assert added == {"odata"}  # default answers: OData starter on, SOAP starter off
-    del generated["properties"]["odata"]
+    assert set(generated["properties"]) == set(packaged["properties"])  # SOAP starter off
+    odata = generated["properties"]["odata"]  # the OData starter adds its keys to "odata"
+    assert odata.pop("required") == ["customers-entity-set", "page-size"]
+    del odata["properties"]["customers-entity-set"], odata["properties"]["page-size"]
     assert generated == packaged
+
+
+def test_generated_schema_rejects_unknown_top_level_keys_and_secret_looking_keys(
+    default_project: Path,
+) -> None:
+    schema = json.loads((default_project / "schemas" / "org-env-config-schema.json").read_text())
+    config = json.loads((default_project / "config" / "acme-test-config.json").read_text())
+    validator = Draft202012Validator(schema)
+    assert list(validator.iter_errors(config)) == []
+    for extra in ({"scrpit-behavior": {}}, {"password": "x"}, {"api-key": "x"}):
+        assert list(validator.iter_errors({**config, **extra})), extra
 
 
 def test_answers_file_records_the_answers_not_the_computed_namespace(
@@ -238,7 +250,7 @@ def test_copier_and_cookiecutter_outputs_are_identical(
     cc_dst = tmp_path / "cc" / "acme-integrations"
 
     copier_files = [name for name in _tree(copier_dst) if name != ".copier-answers.yml"]
-    assert copier_files == _tree(cc_dst)
+    assert copier_files == [name for name in _tree(cc_dst) if name != ".cruft.json"]
     _, mismatch, errors = filecmp.cmpfiles(copier_dst, cc_dst, copier_files, shallow=False)
     assert mismatch == [] and errors == []
 
@@ -261,7 +273,7 @@ def test_quotes_backslashes_and_spaced_environments_give_identical_valid_project
     cc_dst = tmp_path / "cc" / "acme-eu"
 
     copier_files = [name for name in _tree(copier_dst) if name != ".copier-answers.yml"]
-    assert copier_files == _tree(cc_dst)
+    assert copier_files == [name for name in _tree(cc_dst) if name != ".cruft.json"]
     _, mismatch, errors = filecmp.cmpfiles(copier_dst, cc_dst, copier_files, shallow=False)
     assert mismatch == [] and errors == []
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
@@ -359,16 +360,32 @@ def test_reset_fault_aborts_the_connection(txo_api_server, session):
     assert txo_api_server.hits("/api/items") == 2
 
 
+def _eventually(condition: Any, limit: float = 30.0) -> bool:
+    """Wait for a condition (a busy server records a request late), never for a duration."""
+    deadline = time.monotonic() + limit
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return bool(condition())
+
+
+def test_hold_fault_answers_only_when_the_test_releases_it(txo_api_server, session):
+    held = txo_api_server.add_fault("/api/items", kind="hold", times=1)
+    with pytest.raises(requests.ReadTimeout):
+        session.get(f"{txo_api_server.url}/api/items", timeout=0.2)
+    held.release()
+    assert session.get(f"{txo_api_server.url}/api/items", timeout=30).status_code == 200
+
+
 def test_drop_fault_never_answers(txo_api_server, session):
     txo_api_server.add_fault("/api/items", kind="drop", times=1)
     with pytest.raises(requests.ReadTimeout):
         session.get(f"{txo_api_server.url}/api/items", timeout=0.3)
-    assert txo_api_server.hits("/api/items") == 1  # the request was read
+    assert _eventually(lambda: txo_api_server.hits("/api/items") == 1)  # the request was read
     assert session.get(f"{txo_api_server.url}/api/items", timeout=5).status_code == 200
 
 
 def test_delay_fault_serves_normally_after_the_delay(txo_api_server, session):
-    txo_api_server.add_fault("/api/items", kind="delay", delay=2.0, times=1)
+    txo_api_server.add_fault("/api/items", kind="delay", delay=60.0, times=1)  # >> 0.2 s
     with pytest.raises(requests.ReadTimeout):
         session.get(f"{txo_api_server.url}/api/items", timeout=0.2)
     txo_api_server.add_fault("/api/other", kind="delay", delay=0.05, times=1)

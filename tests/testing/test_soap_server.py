@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import Any
@@ -245,10 +246,14 @@ def test_a_503_that_never_ends_exhausts_the_retries(
 def test_a_slow_answer_beyond_the_soap_timeout_is_a_timeout_error(server: LocalApiServer) -> None:
     config = demo_test_config()
     config["script-behavior"]["api-timeouts"]["soap-timeout-seconds"] = 0.2
-    server.add_fault(PATH, method="POST", kind="delay", delay=2.0)
+    held = server.add_fault(PATH, method="POST", kind="hold")  # answers only when released
     with create_soap_api(config, server.wsdl_url(SERVICE)) as api, pytest.raises(ApiTimeoutError):
         api.call("Echo", text="slow")
+    held.release()
 
+    deadline = time.monotonic() + 30  # a busy server may record the request late
+    while server.hits(PATH, method="POST") < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert server.hits(PATH, method="POST") == 1  # a timed-out POST is not repeated
 
 

@@ -74,15 +74,17 @@ def cmd_new(args: argparse.Namespace) -> int:
     template = args.template or default_template()
     data = dict(args.data)
     refuse_non_empty_dest(args.dest)
-    check_data(template, data)
+    check_data(template, data, vcs_ref=args.vcs_ref)
     run_copier(args, template, packaged_answers(template, data))
     console = _console()
     console.print(f"[green]Created[/] {escape(args.dest)} from {escape(template)}")
     if is_packaged(template):
         console.print(
             f"[yellow]Note[/] the template packaged with txo-tools {__version__} is not a git "
-            "repository, so `copier update` cannot follow it; for updates generate with "
-            "--template <txo git URL> --vcs-ref <tag>"
+            "repository, so `copier update` cannot follow it. To follow the template's git "
+            f"source, set `_src_path: <txo git URL>` and `_commit: v{__version__}` in "
+            f"{escape(args.dest)}/.copier-answers.yml, commit, then run "
+            "`copier update --trust --defaults`"
         )
     console.print(f"Next: cd {escape(args.dest)} && txo check")
     return EXIT_OK
@@ -157,15 +159,30 @@ def _explicit_project_root(root: Path) -> Path:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from txo_runtime.path_helpers import find_project_root
-    from txo_tools.checks import run_checks
+    from txo_tools.checks import run_checks, to_sarif
 
     root = _explicit_project_root(Path(args.path)) if args.path else find_project_root()
-    findings = run_checks(root)
+    findings = run_checks(root, select=args.select, ignore=args.ignore)
     if args.format == "json":
         sys.stdout.write(json.dumps([f.as_dict() for f in findings], indent=2) + "\n")
+    elif args.format == "sarif":
+        sys.stdout.write(json.dumps(to_sarif(findings, __version__), indent=2) + "\n")
     else:
         _print_findings_text(findings)
     return EXIT_PROBLEMS if findings else EXIT_OK
+
+
+def _codes(text: str) -> list[str]:
+    """argparse type of --select/--ignore: ``"TXO007,txo01"`` -> ``["TXO007", "TXO01"]``.
+
+    An unknown code is a usage error (exit 2), not a silently empty selection.
+    """
+    from txo_tools.checks import validate_codes
+
+    try:
+        return validate_codes(text.split(","))
+    except HelpfulError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.message}. {exc.how_to_fix}") from exc
 
 
 # --- parser ------------------------------------------------------------------------------
@@ -249,14 +266,34 @@ def _add_check(commands: Any) -> None:
         cmd_check,
         "check a customer repository against the txo rules (TXO001...)",
         "Check config against schema, kebab-case keys, secrets in git, and scripts\n"
-        "(soft-fail config reads, print, string folders, sys.exit). Exit 1 if anything\n"
-        "is found. Rule codes: docs/cli/check.md.",
+        "(soft-fail config reads, print, string folders, sys.exit), stale save() temp\n"
+        "files. Exit 1 if anything is found. Silence one line with # txo: ignore[TXO007].\n"
+        "Rule codes: docs/cli/check.md.",
     )
     parser.add_argument(
         "path", metavar="PATH", nargs="?", help="project root (default: found from the cwd)"
     )
     parser.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="output format (default: text; sarif: SARIF 2.1.0 for code-host annotations)",
+    )
+    parser.add_argument(
+        "--select",
+        metavar="CODES",
+        type=_codes,
+        action="extend",
+        default=[],
+        help="report only these rule codes or prefixes, comma-separated (e.g. TXO007,TXO01)",
+    )
+    parser.add_argument(
+        "--ignore",
+        metavar="CODES",
+        type=_codes,
+        action="extend",
+        default=[],
+        help="never report these rule codes or prefixes; a single line: # txo: ignore[TXO007]",
     )
 
 

@@ -26,6 +26,11 @@ from txo_runtime.api_common._outcomes import (
     is_connection_error,
     is_timeout_error,
 )
+from txo_runtime.api_common._progress import (
+    DEFAULT_BAR_DELAY,
+    DEFAULT_PROGRESS_INTERVAL,
+    Progress,
+)
 from txo_runtime.api_common._rate_limiter import RateLimiter
 from txo_runtime.api_common._retry_after import DEFAULT_MAX_RETRY_AFTER, parse_retry_after
 from txo_runtime.api_common._retry_policy import (
@@ -39,9 +44,11 @@ from txo_runtime.api_common._retry_policy import (
 )
 
 __all__ = [
+    "DEFAULT_BAR_DELAY",
     "DEFAULT_MAX_BACKOFF",
     "DEFAULT_MAX_RETRY_AFTER",
     "DEFAULT_MAX_TOTAL_WAIT",
+    "DEFAULT_PROGRESS_INTERVAL",
     "IDEMPOTENT_METHODS",
     "RETRY_STATUSES_ALWAYS",
     "RETRY_STATUSES_IDEMPOTENT",
@@ -50,6 +57,7 @@ __all__ = [
     "CircuitBreaker",
     "CircuitState",
     "Closing",
+    "Progress",
     "RateLimiter",
     "RetryPolicy",
     "Send",

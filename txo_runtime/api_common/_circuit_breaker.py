@@ -54,6 +54,7 @@ class CircuitBreaker:
     def _current(self, now: float) -> CircuitState:
         """Open turns half-open once the timeout has passed (call under the lock)."""
         if self._state is CircuitState.OPEN and now - self._opened_at >= self.timeout_seconds:
+            logger.warning("Circuit breaker half-open: letting one trial call through")
             self._state = CircuitState.HALF_OPEN
             self._trial_started = None
         return self._state
@@ -102,6 +103,8 @@ class CircuitBreaker:
         if self._failures == 0 and self._state is CircuitState.CLOSED:
             return  # nothing to reset (a healthy service's common case: no lock taken)
         with self._lock:
+            if self._state is not CircuitState.CLOSED:
+                logger.warning("Circuit breaker closed: the service answered again")
             self._state = CircuitState.CLOSED
             self._failures = 0
             self._trial_started = None
@@ -125,7 +128,11 @@ class CircuitBreaker:
             self._failures += 1
             if state is CircuitState.HALF_OPEN or self._failures >= self.failure_threshold:
                 if state is not CircuitState.OPEN:
-                    logger.warning("Circuit breaker opened after %d failure(s)", self._failures)
+                    logger.warning(
+                        "Circuit breaker opened after %d failure(s): calls fail fast for %g s",
+                        self._failures,
+                        self.timeout_seconds,
+                    )
                 self._state = CircuitState.OPEN
                 self._opened_at = now
 

@@ -177,14 +177,17 @@ class CallEngine:
         last: Attempt = state.outcome.result()
         error = last.error
         what = type(error).__name__ if error is not None else f"answered {last.status}"
-        logger.info(
-            "%s %s %s (attempt %d of %d); retrying in %.1f s",
+        wait = state.upcoming_sleep
+        reason = "the server's Retry-After" if last.retry_after else "backoff"
+        logger.warning(
+            "%s %s %s (attempt %d/%d); retrying in %.1f s (%s)",
             call.method,
             self._describe_url(call.url),
             what,
             last.number,
             self.retry_policy.max_attempts,
-            state.upcoming_sleep,
+            wait,
+            reason,
         )
 
     def __repr__(self) -> str:

@@ -28,6 +28,7 @@ from txo_runtime.exceptions import HelpfulError
 from txo_runtime.oauth_helpers import OAuthManager, OAuthTokenProvider, has_client_credentials
 from txo_runtime.path_helpers import Dir, get_path
 from txo_runtime.rest_api_helpers import MinimalRestAPI, SessionManager
+from txo_runtime.url_helpers import redact_url
 
 if TYPE_CHECKING:
     from txo_runtime.soap_api_helpers import SoapAPI
@@ -95,6 +96,7 @@ def _build_rest(
         async_max_wait=settings.async_max_wait,
         async_poll_interval=settings.async_poll_interval,
         session_manager=session_manager,
+        odata_limits=settings.odata_limits,
     )
 
 
@@ -109,7 +111,7 @@ def resolve_wsdl(wsdl: str) -> str:
     if candidate is not None and candidate.exists():
         return str(candidate)
     raise HelpfulError(
-        what_went_wrong=f"WSDL '{wsdl}' is neither a URL nor an existing file",
+        what_went_wrong=f"WSDL '{redact_url(wsdl)}' is neither a URL nor an existing file",
         how_to_fix="Pass the WSDL URL, or put the file in the project's wsdl/ folder",
         example='create_soap_api(config, "https://example.com/Service.svc?wsdl")',
     )

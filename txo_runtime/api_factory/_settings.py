@@ -11,6 +11,7 @@ knows the section's key names.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,10 +29,28 @@ from txo_runtime.config_loader import (
     validate_section,
 )
 from txo_runtime.exceptions import ConfigurationError
+from txo_runtime.rest_api_helpers import ODataLimits
 
 __all__ = ["BEHAVIOR", "ApiSettings", "load_settings"]
 
 BEHAVIOR = "script-behavior"
+ODATA = "odata"
+_ODATA_LIMIT_KEYS = {
+    "max-pages": "max_pages",
+    "max-empty-pages": "max_empty_pages",
+    "max-repeated-pages": "max_repeated_pages",
+}
+
+
+def odata_limits(config: Mapping[str, Any]) -> ODataLimits:
+    """The OData read bounds from the optional ``odata`` section (each key optional too)."""
+    if ODATA not in config:  # an optional section
+        return ODataLimits()
+    if not _checked_on_load(config):
+        validate_section(config, ODATA)
+    section = config[ODATA]
+    given = {attr: int(section[key]) for key, attr in _ODATA_LIMIT_KEYS.items() if key in section}
+    return ODataLimits(**given)
 
 
 def _checked_jitter(jitter: Mapping[str, Any], source: str | None) -> tuple[float, float]:
@@ -75,6 +94,7 @@ class ApiSettings:
     wsdl_timeout: float
     async_max_wait: float
     async_poll_interval: float
+    odata_limits: ODataLimits = ODataLimits()
 
     @classmethod
     def from_behavior(
@@ -128,4 +148,5 @@ def load_settings(config: Mapping[str, Any]) -> ApiSettings:
     behavior = require(config, BEHAVIOR)
     if not _checked_on_load(config):
         validate_section(config, BEHAVIOR)
-    return ApiSettings.from_behavior(behavior, source=config_source(config))
+    settings = ApiSettings.from_behavior(behavior, source=config_source(config))
+    return dataclasses.replace(settings, odata_limits=odata_limits(config))

@@ -26,8 +26,14 @@ from txo_runtime.config_loader._schema import (
     validate_against_schema,
     validate_section,
 )
-from txo_runtime.exceptions import ConfigurationError, HelpfulError, MissingConfigKeyError
+from txo_runtime.exceptions import (
+    ConfigurationError,
+    HelpfulError,
+    MissingConfigKeyError,
+    shorten,
+)
 from txo_runtime.path_helpers import Dir, find_project_root, get_path
+from txo_runtime.url_helpers import is_secret_name
 
 __all__ = [
     "SCHEMA_FILENAME",
@@ -105,6 +111,10 @@ class ConfigDict(dict[str, Any]):
 
     __str__ = __repr__
 
+    def without_secrets(self) -> dict[str, Any]:
+        """A plain copy without the injected secrets and tokens: what ``save()`` writes."""
+        return {key: value for key, value in self.items() if not _is_secret_key(key)}
+
     def require(self, *keys: str) -> Any:
         """``config.require("global", "api-base-url")``, the same as :func:`require`."""
         return require(self, *keys)
@@ -139,7 +149,7 @@ def check_identity(org_id: str, env_type: str) -> None:
 def _check_name(kind: str, value: str) -> None:
     if not value or not _NAME_PART.match(value):
         raise HelpfulError(
-            what_went_wrong=f"Invalid {kind} '{value}'",
+            what_went_wrong=f"Invalid {kind} {shorten(repr(value))}",
             how_to_fix=f"Use a lower-case {kind} made of letters, digits, '-' or '_'",
             example="python -m src.my_script acme prod",
         )
@@ -153,10 +163,18 @@ def _refuse_constant(name: str) -> Any:
     raise _NonFiniteNumberError(name)
 
 
-def _read_json(path: Path, *, what: str) -> Any:
-    """Parse a JSON file; every failure is a ConfigurationError naming the file."""
+_CONFIG_EXAMPLE = '{\n  "global": {\n    "api-base-url": "https://api.example.com"\n  }\n}'
+_SECRETS_EXAMPLE = '{\n  "client-secret": "<value>"\n}'
+
+
+def _read_json(path: Path, *, what: str, example: str = _CONFIG_EXAMPLE) -> Any:
+    """Parse a JSON file; every failure is a ConfigurationError naming the file.
+
+    A UTF-8 byte order mark (Windows Notepad writes one) is accepted: ``utf-8-sig``.
+    ``example`` is the well-formed file shown with a syntax error.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise
     except (OSError, UnicodeDecodeError) as exc:
@@ -183,7 +201,7 @@ def _read_json(path: Path, *, what: str) -> Any:
             config_file=str(path),
             how_to_fix=f"Fix the JSON syntax at line {exc.lineno}, column {exc.colno} "
             "(a missing comma or quote, or a trailing comma, is the usual cause)",
-            example='{\n  "global": {\n    "api-base-url": "https://api.example.com"\n  }\n}',
+            example=example,
         ) from None
 
 
@@ -206,6 +224,37 @@ def _load_main_config(path: Path, org_id: str, env_type: str) -> dict[str, Any]:
     return data
 
 
+def _secret_named_keys(data: Any, path: str = "") -> Iterable[str]:
+    """Dotted paths of keys whose name says they hold a secret, at any depth."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            where = _join(path, str(key))
+            if is_secret_name(str(key)):
+                yield where
+            yield from _secret_named_keys(value, where)
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from _secret_named_keys(item, f"{path}[{index}]")
+
+
+def _refuse_secrets_in_main_config(raw: Mapping[str, Any], path: Path, secrets: str) -> None:
+    """A committed config must not hold a password or token: name the key, never the value."""
+    found = list(_secret_named_keys(raw))
+    if not found:
+        return
+    leaf = found[0].rsplit(".", 1)[-1]
+    raise ConfigurationError(
+        f"Config file '{path.name}' holds '{found[0]}', which looks like a secret"
+        + (f" (and {len(found) - 1} more: {', '.join(found[1:4])})" if len(found) > 1 else "")
+        + "; the config is committed to git, secrets must not be",
+        config_file=f"config/{path.name}",
+        key_path=found[0],
+        how_to_fix=f"Move it to config/{secrets} (git-ignored; create it if missing); scripts "
+        f'read it as config["{to_snake_key(leaf)}"]',
+        example=f'{{\n  "{leaf}": "<value>"\n}}',
+    )
+
+
 def _sibling_example(folder: Path) -> str:
     existing = sorted(p.name for p in folder.glob("*-config.json")) if folder.is_dir() else []
     return existing[0] if existing else "<org>-<env>-config.json"
@@ -219,7 +268,7 @@ def load_secrets(path: Path) -> dict[str, Any]:
     Values never appear in error messages.
     """
     try:
-        data = _read_json(path, what="secrets file")
+        data = _read_json(path, what="secrets file", example=_SECRETS_EXAMPLE)
     except FileNotFoundError:
         logger.debug("No secrets file %s; continuing without secrets", path.name)
         return {}
@@ -228,7 +277,7 @@ def load_secrets(path: Path) -> dict[str, Any]:
             f"Secrets file '{path.name}' must hold a JSON object of name/value pairs",
             config_file=str(path),
             how_to_fix="Use kebab-case keys with string values",
-            example='{\n  "client-secret": "<value>"\n}',
+            example=_SECRETS_EXAMPLE,
         )
     return data
 
@@ -253,9 +302,13 @@ def _register(secrets: Mapping[str, Any]) -> None:
     register_secrets(_secret_strings(secrets.values()))
 
 
-def inject_secrets(config: dict[str, Any], secrets: Mapping[str, Any]) -> None:
-    """Add each secret as ``_snake_case`` and hand every value to the log redactor."""
-    _register(secrets)
+def inject_secrets(
+    config: dict[str, Any], secrets: Mapping[str, Any], *, register: bool = True
+) -> None:
+    """Add each secret as ``_snake_case`` and hand every value to the log redactor
+    (``register=False``: the caller registered them already, so warnings come once)."""
+    if register:
+        _register(secrets)
     for key, value in secrets.items():
         config[to_snake_key(key)] = value
 
@@ -282,6 +335,7 @@ def load_config(org_id: str, env_type: str, *, root: Path | str | None = None) -
     base = Path(root).resolve() if root is not None else find_project_root()
     config_path = get_path(Dir.CONFIG, config_filename(org_id, env_type), root=base)
     raw = _load_main_config(config_path, org_id, env_type)
+    _refuse_secrets_in_main_config(raw, config_path, secrets_filename(org_id, env_type))
     # Secrets are registered before validation: a secret pasted into the main config by
     # mistake must not show up in the schema error that quotes the offending value.
     secrets = load_secrets(get_path(Dir.CONFIG, secrets_filename(org_id, env_type), root=base))
@@ -295,7 +349,7 @@ def load_config(org_id: str, env_type: str, *, root: Path | str | None = None) -
     )
     config = ConfigDict(raw, source_file=f"config/{config_path.name}")
     config.schema_file = f"schemas/{schema_path.name}"
-    inject_secrets(config, secrets)
+    inject_secrets(config, secrets, register=False)  # registered above, before validation
     config["_org_id"] = org_id
     config["_env_type"] = env_type
     logger.debug("Loaded %s (%d secrets injected)", config_path.name, len(secrets))

@@ -12,12 +12,13 @@ path of the first one.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from txo_runtime.config_loader._key_path import config_source
-from txo_runtime.exceptions import ConfigurationError, MissingConfigKeyError
+from txo_runtime.exceptions import ConfigurationError, MissingConfigKeyError, shorten
 from txo_runtime.path_helpers import packaged_data
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
 SCHEMA_FILENAME = "org-env-config-schema.json"
 MAX_SCHEMA_ERRORS_SHOWN = 5
 _RULE_SHOWN_CHARS = 120
+_MESSAGE_SHOWN_CHARS = 400
 _EXAMPLE = (
     '"script-behavior": {\n  "rate-limiting": {"enabled": true, '
     '"calls-per-second": 10, "burst-size": 1}\n}'
@@ -51,12 +53,41 @@ def dotted(path: Sequence[str | int]) -> str:
     return text
 
 
+def _message(error: Any) -> str:
+    """jsonschema's message with the quoted offending value cut (a 5 MB wrong-typed
+    value would otherwise become a 5 MB console message and twice that in the logs)."""
+    if error.validator == "propertyNames":  # the message would quote the whole rule
+        return f"the key name {shorten(repr(error.instance))} is not allowed here"
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        return _unknown_keys(error)
+    message = str(error.message)
+    if len(message) <= _MESSAGE_SHOWN_CHARS:
+        return message
+    quoted = repr(error.instance)
+    if quoted in message:
+        message = message.replace(quoted, shorten(quoted))
+    return shorten(message, _MESSAGE_SHOWN_CHARS)
+
+
+def _unknown_keys(error: Any) -> str:
+    """``unknown key 'scrpit-behavior' (did you mean 'script-behavior'?)``: a typo is named
+    with the declared key it most resembles."""
+    declared = list(error.schema.get("properties", {}))
+    unknown = [str(key) for key in error.instance if key not in declared]
+    parts = []
+    for key in unknown[:MAX_SCHEMA_ERRORS_SHOWN]:
+        close = difflib.get_close_matches(key, declared, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        parts.append(f"{shorten(repr(key))}{hint}")
+    return f"unknown key{'s' if len(unknown) != 1 else ''} " + ", ".join(parts)
+
+
 def _problem_line(error: Any) -> str:
     location = "$" + (("." if error.absolute_path else "") + dotted(list(error.absolute_path)))
     rule = f"{error.validator}: {error.validator_value!r}"
     if len(rule) > _RULE_SHOWN_CHARS:
         rule = rule[: _RULE_SHOWN_CHARS - 3] + "..."
-    return f"  at {location}: {error.message} (schema rule {rule})"
+    return f"  at {location}: {_message(error)} (schema rule {rule})"
 
 
 def _first_missing(errors: Sequence[Any]) -> str | None:

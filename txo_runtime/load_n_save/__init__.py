@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from txo_runtime.exceptions import (
     ConfigurationError,
@@ -27,11 +27,11 @@ from txo_runtime.exceptions import (
     TxoBaseError,
 )
 from txo_runtime.load_n_save import _readers as readers
-from txo_runtime.load_n_save._atomic import atomic_target
+from txo_runtime.load_n_save._atomic import atomic_target, leftover_temp_files
 from txo_runtime.load_n_save._writers import find_route, write
 from txo_runtime.path_helpers import Dir, find_project_root, get_path, resolve_dir
 
-__all__ = ["TxoDataHandler", "output_filename"]
+__all__ = ["HoldsSecrets", "TxoDataHandler", "leftover_temp_files", "output_filename"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,45 @@ def _writing(target: Path) -> Iterator[None]:
         ) from exc
 
 
+@runtime_checkable
+class HoldsSecrets(Protocol):
+    """Data that carries injected secrets (a loaded ``ConfigDict``) and can leave them out.
+
+    ``save()`` writes ``without_secrets()`` instead, so no secret reaches ``output/``."""
+
+    def __len__(self) -> int: ...
+
+    def without_secrets(self) -> dict[str, Any]: ...
+
+
+def _without_secrets(data: Any, filename: str) -> Any:
+    """``data`` with a loaded config in it (the data itself, or a value of a top-level dict
+    or list) replaced by its copy without injected secrets; a warning says how many were
+    left out. One level deep only: the rows of a large save are not walked."""
+    counted = [0]
+
+    def public(value: Any) -> Any:
+        if not isinstance(value, HoldsSecrets):
+            return value
+        copy = value.without_secrets()
+        counted[0] += len(value) - len(copy)
+        return copy
+
+    cleaned = public(data)
+    if type(cleaned) is dict and any(isinstance(v, HoldsSecrets) for v in cleaned.values()):
+        cleaned = {key: public(value) for key, value in cleaned.items()}
+    elif type(cleaned) in (list, tuple) and any(isinstance(v, HoldsSecrets) for v in cleaned):
+        cleaned = type(cleaned)(public(value) for value in cleaned)
+    if counted[0]:
+        logger.warning(
+            "Saving %s without %d injected secret(s) of a loaded config: secrets belong in "
+            "the secrets file only",
+            filename,
+            counted[0],
+        )
+    return cleaned
+
+
 class TxoDataHandler:
     """Loads and saves files in the project's folders (``Dir.OUTPUT``, ``Dir.DATA`` ...).
 
@@ -137,6 +176,7 @@ class TxoDataHandler:
     def _save(
         self, data: Any, member: Dir, filename: str, options: dict[str, Any], as_ext: str = ""
     ) -> Path:
+        data = _without_secrets(data, filename)
         route = find_route(data, f"file{as_ext}" if as_ext else filename, options)
         target = get_path(member, filename, root=self.root)  # escape checks before any I/O
         with _writing(target):

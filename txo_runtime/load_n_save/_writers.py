@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import inspect
+import io
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -192,7 +193,7 @@ def _write_frame_xlsx(frame: Any, temp: Path, **kwargs: Any) -> None:
     check_sheet_names([sheet_name])
     _check_frame_for_excel(frame, kwargs)
     import_lazily("openpyxl", purpose="Saving .xlsx files")
-    frame.to_excel(temp, engine="openpyxl", sheet_name=sheet_name, **kwargs)
+    _write_sheets({sheet_name: frame}, temp, kwargs)
 
 
 def _write_records_xlsx(rows: list[Mapping[str, Any]], temp: Path, **kwargs: Any) -> None:
@@ -212,15 +213,23 @@ def _write_frames_xlsx(frames: Mapping[str, Any], temp: Path, **kwargs: Any) -> 
     for frame in frames.values():
         _check_frame_for_excel(frame, kwargs)
     import_lazily("openpyxl", purpose="Saving .xlsx files")
+    _write_sheets(frames, temp, kwargs)
+
+
+def _write_sheets(frames: Mapping[str, Any], temp: Path, kwargs: Mapping[str, Any]) -> None:
+    """One sheet per frame. The workbook is zipped into memory, then written in one call:
+    a full disk then fails that one write, and no half-written ZipFile is left whose
+    ``__del__`` would print a second, raw traceback when it is collected."""
     pandas = _pandas("Saving DataFrames as .xlsx")
     # Not "with ExcelWriter": on an error before the first sheet exists, its close() raises
-    # "At least one sheet must be visible" and hides the real error. Our handle is closed
-    # either way; the unsaved workbook is only memory, and the temp file is removed.
+    # "At least one sheet must be visible" and hides the real error.
+    buffer = io.BytesIO()
+    excel = pandas.ExcelWriter(buffer, engine="openpyxl")
+    for name, frame in frames.items():
+        frame.to_excel(excel, sheet_name=name, **kwargs)
+    excel.close()
     with open(temp, "wb") as handle:
-        excel = pandas.ExcelWriter(handle, engine="openpyxl")
-        for name, frame in frames.items():
-            frame.to_excel(excel, sheet_name=name, **kwargs)
-        excel.close()
+        handle.write(buffer.getbuffer())
 
 
 def _write_frame_json(
@@ -245,7 +254,10 @@ def _write_frame_parquet(frame: Any, temp: Path, **kwargs: Any) -> None:
 
 
 def _write_workbook(workbook: Any, temp: Path) -> None:
-    workbook.save(temp)
+    buffer = io.BytesIO()  # zipped in memory, written in one call: see _write_sheets
+    workbook.save(buffer)
+    with open(temp, "wb") as handle:
+        handle.write(buffer.getbuffer())
 
 
 def _write_text(text: str, temp: Path, *, encoding: str = "utf-8") -> None:

@@ -35,8 +35,10 @@ import time
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TextIO
 
+from txo_runtime.exceptions import TxoBaseError, render_user_message
 from txo_runtime.logger._config import (
     LOGGING_CONFIG_FILE,
     PATTERNS_FILE,
@@ -84,6 +86,7 @@ __all__ = [
 
 NO_CONTEXT = "-"  # %(org_id)s / %(env_type)s before they are known
 _HANDLER_MARKER = "txo_setup_key"  # set on every handler setup_logger installs
+_PLAIN_HOOK_MARKER = "txo_plain_errors_previous_hook"  # our hook for errors before setup
 
 logger = logging.getLogger(__name__)
 
@@ -317,8 +320,45 @@ def setup_logger(
     again with the same project, org and ``debug`` changes nothing; with different ones
     the handlers are replaced, never duplicated. The log file is
     ``logs/{org_id}_{date}.log`` by default (``txo_...`` before an org is known).
+
+    Scripts call this at module level (``logger = setup_logger()``), before ``run()`` can
+    catch anything: when it fails, an excepthook is installed first so that the error, if
+    nobody catches it, shows as its three-part message (exit code 1), not as a traceback.
     """
-    project = Path(root).resolve() if root is not None else find_project_root()
+    try:
+        project = Path(root).resolve() if root is not None else find_project_root()
+        return _setup(project, name, org_id, debug)
+    except TxoBaseError:
+        _show_uncaught_txo_errors_plainly()
+        raise
+
+
+def _show_uncaught_txo_errors_plainly() -> None:
+    """An uncaught txo error prints its three-part message (redacted) and no traceback;
+    any other exception goes to the hook that was there before."""
+    previous = sys.excepthook
+    if hasattr(previous, _PLAIN_HOOK_MARKER) or _our_handlers():
+        return  # installed already, or an earlier setup's handlers (and hook) still work
+
+    def excepthook(
+        exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        if not isinstance(exc, TxoBaseError):
+            previous(exc_type, exc, tb)
+            return
+        # No handler is set up yet, so logging's last resort writes this to stderr.
+        logging.getLogger(DEFAULT_LOGGER_NAME).error("\n%s", redact(render_user_message(exc)))
+
+    setattr(excepthook, _PLAIN_HOOK_MARKER, previous)
+    sys.excepthook = excepthook
+
+
+def _remove_plain_errors_hook() -> None:
+    if hasattr(sys.excepthook, _PLAIN_HOOK_MARKER):
+        sys.excepthook = getattr(sys.excepthook, _PLAIN_HOOK_MARKER)
+
+
+def _setup(project: Path, name: str | None, org_id: str | None, debug: bool) -> logging.Logger:
     current = state()
     with current.lock:
         if org_id is not None:
@@ -404,6 +444,7 @@ def reset_logging() -> None:
         if current.saved.pop("capture_warnings", False):
             logging.captureWarnings(False)
         restore_excepthooks()
+        _remove_plain_errors_hook()
         remove_loguru_watcher(current)
         unroute_loguru(current)
         current.secrets.clear()

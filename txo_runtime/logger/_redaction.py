@@ -7,7 +7,9 @@ rule's regex only runs when one of them occurs in the lower-cased line (a C-spee
 substring test). Rules for sensitive key names (``password=``, ``"client_secret": ...``,
 ``<Password>``) are generated from the file's ``keys`` list, because a key name is much
 easier for a user to add than a correct regex for JSON, Python repr, query strings,
-headers, connection strings and XML at once.
+headers, connection strings and XML at once. The ``personal-data`` section adds one more
+rule, last (``_personal_data.py``): card numbers, IBANs, national identity numbers and
+e-mail addresses, each checked by its issuer's rules.
 
 Hand-written rather than taken from detect-secrets/gitleaks: those scan files offline and
 report findings; we must rewrite text in the hot path of every log call, keep benign
@@ -30,6 +32,12 @@ from txo_runtime.logger._key_rules import (
     key_name_regex,
     xml_add_pattern,
     xml_element_pattern,
+)
+from txo_runtime.logger._personal_data import (
+    SECTION,
+    PersonalDataRule,
+    PersonalDataSettings,
+    parse_personal_data,
 )
 from txo_runtime.logger._secret_values import REDACTED
 from txo_runtime.path_helpers import packaged_data
@@ -148,6 +156,7 @@ class RedactionRules:
     rules: tuple[_TextRule, ...]
     source: str = "<mapping>"
     keys: tuple[str, ...] = field(default=())
+    personal_data: PersonalDataSettings = field(default_factory=PersonalDataSettings)
     # (triggers, apply) pairs: the hot loop then does no attribute look-ups.
     _plan: tuple[tuple[tuple[str, ...], Callable[[str], str]], ...] = field(
         default=(), init=False, repr=False, compare=False
@@ -167,10 +176,13 @@ class RedactionRules:
         keys = tuple(str(key) for key in data["keys"])
         if keys:
             rules.extend(_key_rules(keys, replacement))
-        return cls(rules=tuple(rules), source=source, keys=keys)
+        personal = parse_personal_data(data, source)
+        if personal.any_enabled:  # last: the secret rules above keep their exact output
+            rules.append(PersonalDataRule.build(personal))
+        return cls(rules=tuple(rules), source=source, keys=keys, personal_data=personal)
 
     def redact(self, text: str) -> str:
-        """``text`` with every rule applied in order (file patterns, then key rules)."""
+        """``text`` with every rule applied in order: file patterns, key rules, personal data."""
         if not text:
             return text
         lowered = text.lower()
@@ -241,7 +253,7 @@ def _check_top_level(data: Any, source: str) -> None:
     for name in ("patterns", "keys"):
         if not isinstance(data.get(name), list):
             raise _invalid(source, f"'{name}' must be a list (it may be empty)")
-    allowed = {"version", "replacement", "patterns", "keys", "description", "$comment"}
+    allowed = {"version", "replacement", "patterns", "keys", SECTION, "description", "$comment"}
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise _invalid(source, f"unknown top-level key(s) {unknown}")

@@ -12,11 +12,12 @@ from txo_runtime.rest_api_helpers.client import (
     TokenProvider,
     TxoRestAPI,
 )
-from txo_runtime.rest_api_helpers.odata import ODataPagingError
+from txo_runtime.rest_api_helpers.odata import ODataLimits, ODataPagingError
 from txo_runtime.rest_api_helpers.session import SessionManager
 
 __all__ = [
     "MinimalRestAPI",
+    "ODataLimits",
     "ODataPagingError",
     "RestOperationResult",
     "SessionManager",

@@ -7,6 +7,7 @@ a normal call of the client, so it goes through the rate limiter, the breaker an
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
@@ -26,6 +27,8 @@ _MONITOR_HEADERS = ("Azure-AsyncOperation", "Operation-Location", "Location")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RUNNING = frozenset({"notstarted", "running", "inprogress", "accepted"})
 _FAILED = frozenset({"failed", "canceled", "cancelled"})
+
+logger = logging.getLogger(__name__)
 
 
 def monitor_url(response: requests.Response) -> str | None:
@@ -67,6 +70,12 @@ def wait_for_async_result(
         wait = _poll_wait(client, response)
         if client._clock() + wait > deadline:
             raise _timeout(client, url, polls, attempts)
+        logger.info(
+            "Operation accepted (202), still running: poll %d of %s in %.1f s",
+            polls + 1,
+            redact_url(url),
+            wait,
+        )
         client._sleep(wait)
         response, used = client.send(
             "GET", url, idempotent=True, allow_redirects=False, follow_up_of=origin_of

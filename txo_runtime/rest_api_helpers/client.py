@@ -30,7 +30,7 @@ from txo_runtime.rest_api_helpers._auth import (
 )
 from txo_runtime.rest_api_helpers._errors import error_for_exception, error_for_status
 from txo_runtime.rest_api_helpers.async_ops import wait_for_async_result
-from txo_runtime.rest_api_helpers.odata import ODataMixin
+from txo_runtime.rest_api_helpers.odata import ODataLimits, ODataMixin
 from txo_runtime.rest_api_helpers.session import DEFAULT_POOL_SIZE, SessionManager
 from txo_runtime.url_helpers import build_url, join_url, redact_url, url_origin
 
@@ -73,6 +73,8 @@ class MinimalRestAPI(ODataMixin, Closing):
     that, and the request is retried once with the new token). The token is sent to every
     URL the caller passes, but to URLs a *server* supplied (nextLink, 202 Location,
     Operation-Location, 303) only on the caller's origin or one in ``trusted_origins``.
+    ``odata_limits`` bounds every OData read of this client (pages, empty and repeated
+    pages in a row).
     """
 
     def __init__(
@@ -92,8 +94,10 @@ class MinimalRestAPI(ODataMixin, Closing):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         trusted_origins: Iterable[str] = (),
+        odata_limits: ODataLimits | None = None,
     ) -> None:
         self._token = token
+        self.odata_limits = odata_limits or ODataLimits()
         self._auth = BearerAuth(token)
         self.trusted_origins = origins(trusted_origins)
         self.base_url = base_url
@@ -193,7 +197,8 @@ class MinimalRestAPI(ODataMixin, Closing):
 
     def __repr__(self) -> str:
         token = "'***'" if self._auth.configured else "None"
-        return f"{type(self).__name__}(base_url={self.base_url!r}, token={token})"
+        base = None if self.base_url is None else redact_url(self.base_url)
+        return f"{type(self).__name__}(base_url={base!r}, token={token})"
 
     # ------------------------------------------------------------------ sending
     def send(
@@ -254,9 +259,12 @@ class MinimalRestAPI(ODataMixin, Closing):
             error = response
             if not isinstance(error, requests.RequestException):
                 raise error  # not a transport failure: a token provider's own error, a bug
+            # Not chained: requests' own text quotes the raw URL, query secrets included;
+            # the log line (redacted) keeps it for debugging.
+            logger.debug("%s %s failed: %r", method, redact_url(url), error)
             raise error_for_exception(
                 error, method=method, url=url, attempts=attempts, timeout=self.timeout
-            ) from error
+            ) from None
         note = _WITHHELD_NOTE if withheld and response.status_code in (401, 403) else None
         mapped = error_for_status(
             response,

@@ -7,27 +7,45 @@ against ``@odata.context``, then the request URL; ``odata.maxpagesize`` is only 
 preference; CAP keeps paging past ``$top`` so the client stops at its own ``top``; a
 failed page raises :class:`ODataPagingError` saying how much had been read — a partial
 list is never returned as if it were complete.
+
+A read is bounded (:class:`ODataLimits`): a server whose nextLink changes on every page
+while it sends empty pages, or the same rows again, would otherwise be followed for as
+long as it answers and its rows returned as complete. The read stops with
+:class:`ODataPagingError` after ``max_pages`` pages, after ``max_empty_pages`` empty pages
+in a row, or after ``max_repeated_pages`` pages in a row that repeat a page already read.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from txo_runtime.api_common import DEFAULT_BAR_DELAY, Progress
 from txo_runtime.exceptions import ApiError, ApiOperationError
-from txo_runtime.url_helpers import build_odata_filter, build_url, join_url, resolve_odata_link
+from txo_runtime.url_helpers import (
+    build_odata_filter,
+    build_url,
+    join_url,
+    redact_url,
+    resolve_odata_link,
+)
 
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["ODataMixin", "ODataPagingError"]
+__all__ = ["ODataLimits", "ODataMixin", "ODataPagingError"]
 
 logger = logging.getLogger(__name__)
 
 _NEXT_LINK_KEYS = ("@odata.nextLink", "odata.nextLink")
 _CONTEXT_KEYS = ("@odata.context", "odata.metadata")
+DEFAULT_MAX_PAGES = 10_000
+DEFAULT_MAX_EMPTY_PAGES = 5
+DEFAULT_MAX_REPEATED_PAGES = 2
+_LIMITS_SETTING = "odata.max-pages / odata.max-empty-pages / odata.max-repeated-pages"
 
 
 class ODataPagingError(ApiOperationError):
@@ -39,6 +57,58 @@ class ODataPagingError(ApiOperationError):
         self.rows_fetched = rows_fetched
 
 
+@dataclass(frozen=True)
+class ODataLimits:
+    """Bounds of one OData read (config section ``odata``: ``max-pages``,
+    ``max-empty-pages``, ``max-repeated-pages``); each must be at least 1.
+
+    ``max_pages``: pages read at most. ``max_empty_pages``: empty pages in a row that still
+    carry a nextLink. ``max_repeated_pages``: pages in a row whose rows are exactly those
+    of a page already read (a server that loops with a fresh link each time).
+    """
+
+    max_pages: int = DEFAULT_MAX_PAGES
+    max_empty_pages: int = DEFAULT_MAX_EMPTY_PAGES
+    max_repeated_pages: int = DEFAULT_MAX_REPEATED_PAGES
+
+    def __post_init__(self) -> None:
+        for name in ("max_pages", "max_empty_pages", "max_repeated_pages"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"ODataLimits.{name} must be an integer >= 1, got {value!r}")
+
+
+@dataclass
+class _Stall:
+    """Pages in a row that brought nothing new: empty, or a repeat of an earlier page."""
+
+    empty: int = 0
+    repeated: int = 0
+    fingerprints: set[int] = field(default_factory=set)
+
+    def check(self, raw_rows: list[Any], limits: ODataLimits) -> str | None:
+        """Count this page; the reason to stop reading, or None."""
+        if not raw_rows:
+            self.empty += 1
+            self.repeated = 0
+            if self.empty >= limits.max_empty_pages:
+                return f"{self.empty} empty pages in a row, each with a new nextLink"
+            return None
+        self.empty = 0
+        fingerprint = hash(repr(raw_rows))  # one int per page: cheap for long reads
+        if fingerprint in self.fingerprints:
+            self.repeated += 1
+            if self.repeated >= limits.max_repeated_pages:
+                return (
+                    f"{self.repeated} pages in a row repeat rows already read "
+                    "(the server loops with a new nextLink)"
+                )
+            return None
+        self.repeated = 0
+        self.fingerprints.add(fingerprint)
+        return None
+
+
 @dataclass
 class _Paging:
     """Progress of one read: what was fetched, the links seen, the ``$skip`` window."""
@@ -47,27 +117,54 @@ class _Paging:
     top: int | None
     page_size: int | None
     skip_paging: bool
+    limits: ODataLimits = field(default_factory=ODataLimits)
     first_url: str = ""  # the caller's request: nextLinks get the token on its origin only
     pages: int = 0
     rows: int = 0
     window_rows: int = 0
     seen: set[str] = field(default_factory=set)
+    stall: _Stall = field(default_factory=_Stall)
 
     @property
     def done(self) -> bool:
         return self.top is not None and self.rows >= self.top
 
     def take(self, raw_rows: list[Any]) -> list[Any]:
-        """Count a page; cut it at the caller's ``top``."""
+        """Count a page; cut it at the caller's ``top``; stop a read that makes no progress."""
         self.pages += 1
         self.window_rows += len(raw_rows)
         rows = raw_rows if self.top is None else raw_rows[: max(self.top - self.rows, 0)]
         self.rows += len(rows)
+        reason = self.stall.check(raw_rows, self.limits)
+        if reason is not None:
+            raise self.bounded(reason)
         return rows
 
+    def check_page_budget(self) -> None:
+        """Before reading another page: refuse to go past ``max_pages``."""
+        if self.pages >= self.limits.max_pages:
+            raise self.bounded(
+                f"the server still sends a nextLink after max-pages={self.limits.max_pages}"
+            )
+
+    def bounded(self, reason: str) -> ODataPagingError:
+        """The error for a read stopped by a bound (rows so far are not returned)."""
+        return ODataPagingError(
+            f"OData read of '{self.entity}' stopped after {self._pages_text()} "
+            f"({self.rows} rows): {reason}",
+            pages_fetched=self.pages,
+            rows_fetched=self.rows,
+            how_to_fix="Check the entity set, filter and paging of the service; if the read "
+            f"is legitimately this long, raise {_LIMITS_SETTING} in the config "
+            "(the rows read were not returned as complete)",
+            example='"odata": {"max-pages": 50000}',
+        )
+
+    def _pages_text(self) -> str:
+        return f"{self.pages} page{'s' if self.pages != 1 else ''}"
+
     def describe(self) -> str:
-        pages = f"{self.pages} page{'s' if self.pages != 1 else ''}"
-        return f"failed on page {self.pages + 1} after {pages} ({self.rows} rows)"
+        return f"failed on page {self.pages + 1} after {self._pages_text()} ({self.rows} rows)"
 
     def failure(self, message: str, **kwargs: Any) -> ODataPagingError:
         return ODataPagingError(
@@ -123,15 +220,19 @@ class ODataMixin:
         extra_params: Mapping[str, Any] | None = None,
         *,
         skip_paging: bool = False,
+        limits: ODataLimits | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         """Yield the rows page by page (empty pages skipped), stopping at ``top`` rows.
 
         ``skip_paging=True`` is for servers that never send a nextLink: each request then
         carries ``$top=page_size&$skip=n``, and a full page (``page_size`` rows since the
         last such request) means there may be more. A nextLink, when one comes, still wins.
+        ``limits`` bounds the read (default: the client's ``odata_limits``). A read that
+        lasts logs its progress (rows, rate) every few seconds, with a bar on a terminal.
         """
         _check_sizes(page_size, top, skip_paging)
-        state = _Paging(entity_name, top, page_size, skip_paging)
+        chosen = limits or getattr(self, "odata_limits", None) or ODataLimits()
+        state = _Paging(entity_name, top, page_size, skip_paging, chosen)
         resource = join_url(base_url or self.base_url, entity_name)
         params = _query_params(odata_filter, select_fields, top, orderby, extra_params)
         headers = {"Prefer": f"odata.maxpagesize={page_size}"} if page_size else {}
@@ -144,13 +245,16 @@ class ODataMixin:
         first = skip_url(0) if skip_paging else build_url(resource, query_params=params)
         state.first_url = first
         url: str | None = first
-        while url is not None and not state.done:
-            state.seen.add(url)
-            document = self._odata_page(url, headers, state)
-            rows = state.take(document["value"])
-            if rows:
-                yield rows
-            url = None if state.done else _next_url(document, url, state, skip_url)
+        with _progress(entity_name, top, getattr(self, "_clock", time.monotonic)) as progress:
+            while url is not None and not state.done:
+                state.check_page_budget()
+                state.seen.add(url)
+                document = self._odata_page(url, headers, state)
+                rows = state.take(document["value"])
+                progress.advance(len(rows))
+                if rows:
+                    yield rows
+                url = None if state.done else _next_url(document, url, state, skip_url)
         logger.debug("OData %s: %d rows in %d pages", entity_name, state.rows, state.pages)
 
     def iter_odata_entities(self, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -170,12 +274,15 @@ class ODataMixin:
         extra_params: Mapping[str, Any] | None = None,
         *,
         skip_paging: bool = False,
+        limits: ODataLimits | None = None,
     ) -> list[dict[str, Any]]:
-        """Every row of the entity set (all pages), or an error — never a partial list."""
+        """Every row of the entity set (all pages), or an error — never a partial list.
+
+        Bounded like :meth:`iter_odata_pages` (``limits``)."""
         rows: list[dict[str, Any]] = []
         pages = self.iter_odata_pages(
             base_url, entity_name, odata_filter, select_fields, page_size, top, orderby,
-            extra_params, skip_paging=skip_paging,
+            extra_params, skip_paging=skip_paging, limits=limits,
         )  # fmt: skip
         for page in pages:
             rows.extend(page)
@@ -216,6 +323,18 @@ class ODataMixin:
         return document
 
 
+def _progress(entity: str, top: int | None, clock: Callable[[], float]) -> Progress:
+    """Rows read so far, the rate and (with ``top``) an ETA; see :class:`Progress`."""
+    return Progress(
+        f"OData {entity}",
+        total=top,
+        unit="rows",
+        bar=True,
+        bar_delay=DEFAULT_BAR_DELAY,
+        clock=clock,
+    )
+
+
 def _check_sizes(page_size: int | None, top: int | None, skip_paging: bool) -> None:
     if page_size is not None and page_size < 1:
         raise ValueError(f"page_size must be >= 1, got {page_size}")
@@ -233,7 +352,7 @@ def _next_url(
         context = next((document[key] for key in _CONTEXT_KEYS if document.get(key)), None)
         url: str = resolve_odata_link(link, context, request_url)
         if url in state.seen:
-            raise state.failure(f"the server sent the same nextLink twice ({url})")
+            raise state.failure(f"the server sent the same nextLink twice ({redact_url(url)})")
         return url
     full = bool(state.page_size) and state.window_rows >= (state.page_size or 0)
     if state.skip_paging and full:

@@ -11,6 +11,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from txo_runtime.api_common import Closing
+from txo_runtime.url_helpers import redact_url
 
 __all__ = ["DEFAULT_MAX_SESSIONS", "DEFAULT_POOL_SIZE", "SessionManager", "origin_of"]
 
@@ -30,7 +31,7 @@ def origin_of(url: str) -> Origin:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise ValueError(f"Not an http(s) URL: {url!r}")
+        raise ValueError(f"Not an http(s) URL: {redact_url(url)!r}")
     return scheme, parts.hostname.lower(), parts.port or _DEFAULT_PORTS[scheme]
 
 

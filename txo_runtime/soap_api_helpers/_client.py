@@ -17,10 +17,11 @@ from txo_runtime.exceptions import (
     HelpfulError,
 )
 from txo_runtime.extras import import_lazily
-from txo_runtime.logger import register_secret
+from txo_runtime.logger import redact, register_secret
 from txo_runtime.soap_api_helpers._errors import translate_zeep_error
 from txo_runtime.soap_api_helpers._masking import MaskedObserver, SecretRegistrar
 from txo_runtime.soap_api_helpers._transport import build_transport, soap_engine
+from txo_runtime.url_helpers import is_absolute_url, redact_url, url_origin
 
 # Timeouts of a SoapAPI built by hand; create_soap_api passes the config's values.
 DEFAULT_OPERATION_TIMEOUT = 120.0
@@ -62,6 +63,14 @@ def _plugins(plugins: Iterable[Any], history: int) -> tuple[list[Any], Any]:
     return chain, history_plugin
 
 
+def _credential_origin(wsdl: str, endpoint: str | None) -> str | None:
+    """Where credentials may be sent: the explicit endpoint's origin, else the WSDL's
+    (None for a WSDL file: the project chose its address itself)."""
+    if endpoint is not None:
+        return url_origin(endpoint)
+    return url_origin(wsdl) if is_absolute_url(wsdl) and not wsdl.startswith("file:") else None
+
+
 def _wsdl_load_error(exc: Exception, wsdl: str, timeout: float) -> ApiError:
     if isinstance(exc, requests.Timeout):
         return ApiTimeoutError(
@@ -71,7 +80,7 @@ def _wsdl_load_error(exc: Exception, wsdl: str, timeout: float) -> ApiError:
             how_to_fix=f"Check the WSDL URL or raise {WSDL_TIMEOUT_SETTING}",
         )
     return ApiOperationError(
-        f"Could not load the WSDL {wsdl}: {type(exc).__name__}: {exc}",
+        f"Could not load the WSDL {wsdl}: {type(exc).__name__}: {redact(str(exc))}",
         url=wsdl,
         how_to_fix="Check the WSDL URL (or file in wsdl/) and that the service is reachable",
     )
@@ -91,6 +100,11 @@ class SoapAPI(Closing):
 
     Call operations as ``api.service.GetCustomer(id=42)`` or ``api.call("GetCustomer",
     id=42)``; ``api.client`` is the underlying ``zeep.Client`` for types and headers.
+
+    Credentials (``wsse``, the session's auth) stay on the WSDL's origin, as REST keeps
+    its token on the caller's origin: a WSDL whose service address names another host is
+    refused with an error saying so, unless ``endpoint`` names the address explicitly
+    (then operations go there). A WSDL read from a file may name any address.
     """
 
     def __init__(
@@ -112,6 +126,7 @@ class SoapAPI(Closing):
         wsse: Any = None,
         service_name: str | None = None,
         port_name: str | None = None,
+        endpoint: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         import_lazily("zeep", purpose="SoapAPI (SOAP calls)")  # a missing extra fails first
@@ -134,10 +149,18 @@ class SoapAPI(Closing):
             operation_timeout=operation_timeout,
             wsdl_timeout=wsdl_timeout,
             cache=_wsdl_cache(cache),
+            origin=_credential_origin(wsdl, endpoint),
         )
         chain, self.history = _plugins(plugins, history)
         self.client = self._load(wsdl, wsdl_timeout, chain, wsse, service_name, port_name)
+        if endpoint is not None:
+            self.client.service._binding_options["address"] = endpoint
         self.service = _ServiceProxy(self)
+
+    @property
+    def endpoint(self) -> str:
+        """The address operations are posted to (the WSDL's, or the configured one)."""
+        return str(self.client.service._binding_options.get("address", self.wsdl))
 
     def _load(
         self,
@@ -165,7 +188,7 @@ class SoapAPI(Closing):
             raise
         except (requests.RequestException, ZeepError, OSError, ValueError) as exc:
             self.close()
-            raise _wsdl_load_error(exc, wsdl, timeout) from exc
+            raise _wsdl_load_error(exc, redact_url(wsdl), timeout) from None
 
     def call(self, operation: str, *args: Any, **kwargs: Any) -> Any:
         """Call a SOAP operation by name; errors come back as the runtime's exceptions."""
@@ -173,7 +196,7 @@ class SoapAPI(Closing):
             method = self.client.service[operation]
         except AttributeError:
             raise HelpfulError(
-                what_went_wrong=f"The WSDL {self.wsdl} has no operation '{operation}'",
+                what_went_wrong=f"The WSDL {redact_url(self.wsdl)} has no operation '{operation}'",
                 how_to_fix=f"Use one of: {', '.join(self.operations()) or '(none)'}",
                 example=f'api.call("{next(iter(self.operations()), "GetItem")}", id=42)',
             ) from None
@@ -182,7 +205,7 @@ class SoapAPI(Closing):
         except ApiError:
             raise
         except Exception as exc:
-            translated = translate_zeep_error(exc, operation, self.wsdl)
+            translated = translate_zeep_error(exc, operation, redact_url(self.endpoint))
             if translated is None:
                 raise
             raise translated from exc
@@ -198,7 +221,7 @@ class SoapAPI(Closing):
 
     def __repr__(self) -> str:
         return (
-            f"SoapAPI(wsdl={self.wsdl!r}, operation_timeout={self.operation_timeout}, "
+            f"SoapAPI(wsdl={redact_url(self.wsdl)!r}, operation_timeout={self.operation_timeout}, "
             f"idempotent={self.rules.idempotent})"
         )
 

@@ -58,7 +58,8 @@ def is_client_fault(code: str | None) -> bool:
 
 
 _FIXES: dict[type[ApiError], str] = {
-    ApiAuthenticationError: "Check the SOAP credentials in config/{org}-{env}-config-secrets.json",
+    ApiAuthenticationError: "Check the SOAP credentials (the values passed to the client, "
+    "usually from the config's secrets file) and the user's rights for {op}",
     ApiValidationError: "The service rejected the request data: check the arguments of {op}",
     ApiOperationError: "The service failed: retry later, or ask its owner about the fault",
 }
@@ -71,7 +72,7 @@ def _detail_text(detail: Any) -> str:
     return " ".join(text.split())[:MAX_DETAIL]
 
 
-def translate_fault(fault: Any, operation: str, wsdl: str) -> ApiError:
+def translate_fault(fault: Any, operation: str, endpoint: str) -> ApiError:
     """zeep ``Fault`` -> ApiAuthenticationError / ApiValidationError / ApiOperationError."""
     code = fault.code
     error_class = fault_category(code, fault.subcodes)
@@ -82,11 +83,11 @@ def translate_fault(fault: Any, operation: str, wsdl: str) -> ApiError:
     details: dict[str, Any] = {"fault_code": shown_code, "fault_message": message}
     if getattr(fault, "detail", None) is not None:
         details["fault_detail"] = redact(_detail_text(fault.detail))
-    context = ErrorContext(operation=operation, resource=wsdl, details=details)
+    context = ErrorContext(operation=operation, resource=endpoint, details=details)
     return error_class(
-        f"SOAP fault {shown_code} from {operation}: {message}",
+        f"SOAP fault {shown_code} from {operation} at {endpoint}: {message}",
         status_code=500,
-        url=wsdl,
+        url=endpoint,
         how_to_fix=_FIXES[error_class].replace("{op}", operation),
         context=context,
     )
@@ -107,6 +108,8 @@ def translate_status(
     if status in (400, 422):
         return ApiValidationError(message, **common)
     fix = "Check the service address in the WSDL" if status == 404 else None
+    if 300 <= status < 400:  # redirects are not followed: the envelope holds credentials
+        fix = "The endpoint redirects; configure the address it redirects to as the endpoint"
     return ApiOperationError(f"{message} after {attempts} attempt(s)", how_to_fix=fix, **common)
 
 
@@ -132,20 +135,24 @@ def translate_request_error(
     )
 
 
-def translate_zeep_error(exc: Exception, operation: str, wsdl: str) -> ApiError | None:
-    """Map a zeep error raised by an operation call; None if it is not a zeep error."""
+def translate_zeep_error(exc: Exception, operation: str, endpoint: str) -> ApiError | None:
+    """Map a zeep error raised by an operation call; None if it is not a zeep error.
+    ``endpoint`` is the (redacted) address the operation was posted to: errors name it,
+    not the WSDL."""
     from zeep import exceptions as zeep_errors
 
     if isinstance(exc, zeep_errors.Fault):
-        return translate_fault(exc, operation, wsdl)
+        return translate_fault(exc, operation, endpoint)
     if isinstance(exc, zeep_errors.TransportError):
-        return translate_status(exc.status_code, wsdl, attempts=1)
+        return translate_status(exc.status_code, endpoint, attempts=1)
     if isinstance(exc, zeep_errors.ValidationError):
         return ApiValidationError(  # zeep quotes the offending value: redact it
             f"Invalid arguments for SOAP operation {operation}: {redact(str(exc))}",
-            url=wsdl,
+            url=endpoint,
             how_to_fix=f"Pass the arguments the WSDL defines for {operation}",
         )
     if isinstance(exc, zeep_errors.Error):
-        return ApiOperationError(f"SOAP operation {operation} failed: {redact(str(exc))}", url=wsdl)
+        return ApiOperationError(
+            f"SOAP operation {operation} failed: {redact(str(exc))}", url=endpoint
+        )
     return None

@@ -30,15 +30,18 @@ from txo_runtime.api_common import (
     RateLimiter,
     RetryPolicy,
 )
+from txo_runtime.exceptions import ApiOperationError
 from txo_runtime.soap_api_helpers._errors import (
     is_client_fault,
     translate_request_error,
     translate_status,
 )
 from txo_runtime.soap_api_helpers._masking import mask_xml
-from txo_runtime.url_helpers import redact_url
+from txo_runtime.url_helpers import is_absolute_url, redact_url, url_origin
 
 __all__ = ["build_transport", "effective_status", "soap_engine"]
+
+logger = logging.getLogger(__name__)
 
 # Statuses zeep turns into a result or a Fault itself; anything else is translated here.
 ENVELOPE_STATUSES = frozenset({200, 202, 500})
@@ -92,34 +95,74 @@ def _envelope_answer(last: Attempt, url: str, timeout: float | None) -> requests
     """The answer for zeep to read (a result or a fault), or the mapped ApiError."""
     outcome = last.outcome
     if isinstance(outcome, Exception):
+        # Not chained: requests' own text quotes the raw URL (a query secret included).
+        logger.debug("SOAP POST %s failed: %r", redact_url(url), outcome)
         raise translate_request_error(
-            outcome, url, attempts=last.number, timeout=timeout
-        ) from outcome
+            outcome, redact_url(url), attempts=last.number, timeout=timeout
+        ) from None
     if outcome.status_code in ENVELOPE_STATUSES:
         return outcome
     raise translate_status(
-        outcome.status_code, url, attempts=last.number, retry_after=last.verdict.retry_after
+        outcome.status_code,
+        redact_url(url),
+        attempts=last.number,
+        retry_after=last.verdict.retry_after,
+    )
+
+
+def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """An auth that adds nothing: given per request, it overrides the session's auth."""
+    return request
+
+
+def foreign_origin_error(address: str, origin: str) -> ApiOperationError:
+    """Refusing to post an envelope (WS-Security password, HTTP auth) to another origin."""
+    shown = redact_url(address)
+    return ApiOperationError(
+        f"The WSDL names the service address {shown}, on another origin than the WSDL "
+        f"({origin}); the SOAP request was not sent, so its credentials stay on {origin}",
+        url=shown,
+        how_to_fix="If that host is the real service, configure its address explicitly "
+        "(SoapAPI(..., endpoint=...), or the 'endpoint' option of create_soap_api); "
+        "otherwise fix the WSDL",
+        example=f'create_soap_api(config, wsdl, endpoint="{shown}")',
     )
 
 
 class ResilientPostMixin:
     """Mixed into ``zeep.Transport`` at runtime (zeep is imported lazily, so no subclass
-    can be defined at import time): see :func:`build_transport`."""
+    can be defined at import time): see :func:`build_transport`.
+
+    ``txo_origin`` is where credentials may go (the WSDL's origin, or the explicitly
+    configured endpoint's); None for a WSDL read from a file, whose address the project
+    chose itself. An envelope for another origin is refused; a schema download from
+    another origin is sent without the session's auth."""
 
     session: requests.Session
     operation_timeout: float | None
     load_timeout: float | None
     logger: logging.Logger
     txo_engine: CallEngine
+    txo_origin: str | None = None
+
+    def _foreign(self, url: str) -> bool:
+        origin = self.txo_origin
+        return origin is not None and is_absolute_url(url) and url_origin(url) != origin
 
     def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> Any:
+        if self._foreign(address):
+            raise foreign_origin_error(address, self.txo_origin or "")
         debug = self.logger.isEnabledFor(logging.DEBUG)
         if debug:
             self.logger.debug("HTTP Post to %s:\n%s", address, mask_xml(message))
 
-        def send() -> requests.Response:
+        def send() -> requests.Response:  # a redirect would carry the envelope elsewhere
             return self.session.post(
-                address, data=message, headers=headers, timeout=self.operation_timeout
+                address,
+                data=message,
+                headers=headers,
+                timeout=self.operation_timeout,
+                allow_redirects=False,
             )
 
         last = self.txo_engine.run("POST", address, send)
@@ -137,7 +180,16 @@ class ResilientPostMixin:
         """A WSDL/XSD download: a GET through the same engine (it hits the same server)."""
         self.logger.debug("Loading remote data from: %s", url)
 
+        anonymous = self._foreign(url)  # an XSD elsewhere gets no credentials
+
         def send() -> requests.Response:
+            if anonymous:
+                return self.session.get(
+                    url,
+                    timeout=self.load_timeout,
+                    auth=_no_auth,
+                    headers={"Authorization": None},
+                )
             return self.session.get(url, timeout=self.load_timeout)
 
         outcome = self.txo_engine.run("GET", url, send, idempotent=True).outcome
@@ -155,8 +207,10 @@ def build_transport(
     operation_timeout: float,
     wsdl_timeout: float,
     cache: Any,
+    origin: str | None = None,
 ) -> Any:
-    """A ``zeep.Transport`` subclass instance using ``session`` for WSDL and operations."""
+    """A ``zeep.Transport`` subclass instance using ``session`` for WSDL and operations;
+    credentials go only to ``origin`` (None: anywhere)."""
     import zeep
 
     transport_class = type("ResilientTransport", (ResilientPostMixin, zeep.Transport), {})
@@ -164,4 +218,5 @@ def build_transport(
         cache=cache, timeout=wsdl_timeout, operation_timeout=operation_timeout, session=session
     )
     transport.txo_engine = engine
+    transport.txo_origin = origin
     return transport

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
-FaultKind = Literal["status", "reset", "delay", "drop"]
-FAULT_KINDS: tuple[str, ...] = ("status", "reset", "delay", "drop")
+FaultKind = Literal["status", "reset", "delay", "drop", "hold"]
+FAULT_KINDS: tuple[str, ...] = ("status", "reset", "delay", "drop", "hold")
 PathPattern = Union[str, "re.Pattern[str]"]
 
 
@@ -39,6 +41,7 @@ class Fault:
     kind: FaultKind = "status"
     delay: float = 0.0
     fired: int = 0
+    released: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -59,6 +62,17 @@ class Fault:
         if isinstance(self.path, str):
             return self.path == path
         return self.path.search(path) is not None
+
+    def release(self) -> None:
+        """A ``hold`` fault: let the held requests (and later ones) be served now."""
+        self.released.set()
+
+    def wait_for_release(self, stop: threading.Event, limit: float) -> None:
+        """Hold the request until :meth:`release`, the server stops, or ``limit`` s pass:
+        a test decides when the answer comes, instead of betting on a delay."""
+        deadline = time.monotonic() + limit
+        while not (self.released.is_set() or stop.is_set()) and time.monotonic() < deadline:
+            self.released.wait(0.05)
 
     def consume(self) -> None:
         self.fired += 1

@@ -102,6 +102,8 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
         fault = app._begin(request)
         if fault is not None and fault.delay > 0:
             app._stop_event.wait(fault.delay)
+        if fault is not None and fault.kind == "hold":
+            fault.wait_for_release(app._stop_event, app.drop_limit)
         if fault is not None and fault.kind == "reset":
             self._reset()
         elif fault is not None and fault.kind == "drop":

@@ -19,6 +19,9 @@ from urllib.parse import quote
 from txo_runtime.testing._records import Response
 
 NEXT_LINK_MODES = ("relative", "absolute", "odata3", "none")
+# A faulty server that never stops paging once the rows are served: empty pages, the first
+# page again, or new made-up rows, each with a fresh nextLink (a changing $skiptoken).
+ENDLESS_MODES = ("empty", "repeat", "fresh")
 JSON_ODATA = "application/json;odata.metadata=minimal;charset=utf-8"
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
@@ -55,6 +58,7 @@ class EntitySet:
     ignore_top_in_paging: bool = False
     trailing_empty_page: bool = False
     relative_context: bool = False
+    endless: str | None = None
     fields: frozenset[str] = field(default=frozenset())
     by_key: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -65,6 +69,8 @@ class EntitySet:
             raise ValueError(f"next_link must be one of {NEXT_LINK_MODES}")
         if options.get("page_size", 100) < 1:
             raise ValueError("page_size must be >= 1")
+        if options.get("endless") not in (None, *ENDLESS_MODES):
+            raise ValueError(f"endless must be None or one of {ENDLESS_MODES}")
         key = options.get("key", "ID")
         fields = frozenset(name for row in stored for name in row)
         by_key = {str(row[key]): row for row in stored if key in row}
@@ -260,7 +266,27 @@ def compute_page(entity: EntitySet, query: ODataQuery, preferred: int | None) ->
         more = following < len(window) or (full and entity.trailing_empty_page)
     number = (query.skip + query.offset) // max(limit, 1) + 1
     next_offset = following if more and entity.next_link != "none" else None
+    if entity.endless is not None and next_offset is None:
+        chunk, next_offset = _endless_page(entity, window, chunk, query.offset, page_size)
     return Page(chunk, number, next_offset, len(rows))
+
+
+def _endless_page(
+    entity: EntitySet,
+    window: Sequence[dict[str, Any]],
+    chunk: Sequence[dict[str, Any]],
+    offset: int,
+    page_size: int,
+) -> tuple[Sequence[dict[str, Any]], int]:
+    """Past the last row: the page the faulty server sends, and a link that keeps going."""
+    if offset >= len(window):
+        if entity.endless == "empty":
+            chunk = []
+        elif entity.endless == "repeat":
+            chunk = window[:page_size]
+        else:  # "fresh": rows nobody has seen, so only a page budget stops the read
+            chunk = [{entity.key: offset + i + 1} for i in range(page_size)]
+    return chunk, offset + page_size
 
 
 _LINK_SAFE = "$'(),:;@!*/"

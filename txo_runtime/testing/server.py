@@ -174,6 +174,7 @@ class LocalApiServer(Router):
         ignore_top_in_paging: bool = False,
         trailing_empty_page: bool = False,
         relative_context: bool = False,
+        endless: str | None = None,
     ) -> None:
         """Serve ``rows`` at ``/odata/{name}`` with server-driven paging.
 
@@ -181,7 +182,9 @@ class LocalApiServer(Router):
         (``odata.nextLink``) or ``none``. The CAP quirks, each off by default:
         ``ignore_top_in_paging`` (``$top`` caps each page, links run past it),
         ``trailing_empty_page`` (a link after a full last page, then an empty page) and
-        ``relative_context`` (``"@odata.context": "$metadata#Customers"``).
+        ``relative_context`` (``"@odata.context": "$metadata#Customers"``). The fault
+        ``endless`` never stops paging after the last row: ``empty`` pages, the first page
+        again (``repeat``) or made-up rows (``fresh``), each with a new nextLink.
         """
         entity = EntitySet.build(
             name,
@@ -192,6 +195,7 @@ class LocalApiServer(Router):
             ignore_top_in_paging=ignore_top_in_paging,
             trailing_empty_page=trailing_empty_page,
             relative_context=relative_context,
+            endless=endless,
         )
         with self._lock:
             self._entities[name] = entity
@@ -247,7 +251,9 @@ class LocalApiServer(Router):
 
         ``times=None`` means forever. Kinds: ``status`` (answer status/headers/body),
         ``reset`` (TCP RST, no response), ``delay`` (wait ``delay`` s, then serve
-        normally), ``drop`` (never answer; bounded by ``drop_limit``). ``delay`` also
+        normally), ``drop`` (never answer; bounded by ``drop_limit``), ``hold`` (wait
+        until the returned fault's ``release()``, then serve normally; bounded by
+        ``drop_limit``: a test decides when the answer comes). ``delay`` also
         delays the other kinds. Faults matching one request fire in the order added.
         """
         data = _error_body(status, "Injected fault") if body is None else encode_body(body)

@@ -8,14 +8,27 @@ check runs, so importing this package stays cheap.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from txo_tools.checks._config_rules import check_configs
 from txo_tools.checks._findings import RULES, Finding, Rule, finding
 from txo_tools.checks._git_rules import check_secrets_in_git
+from txo_tools.checks._sarif import to_sarif
 from txo_tools.checks._script_rules import check_scripts, check_source
+from txo_tools.checks._selection import apply_suppressions, select_findings, validate_codes
+from txo_tools.checks._stale_files import check_stale_temp_files
 
-__all__ = ["MANDATORY_FILES", "RULES", "Finding", "Rule", "check_source", "run_checks"]
+__all__ = [
+    "MANDATORY_FILES",
+    "RULES",
+    "Finding",
+    "Rule",
+    "check_source",
+    "run_checks",
+    "to_sarif",
+    "validate_codes",
+]
 
 # Without these no v3.0 script starts: setup_logger raises a HelpfulError naming the file.
 MANDATORY_FILES = (
@@ -52,8 +65,14 @@ def check_logging_files(root: Path) -> list[Finding]:
     return found
 
 
-def run_checks(root: Path | str) -> list[Finding]:
-    """Every finding for the project at ``root``, sorted by file, line and code."""
+def run_checks(
+    root: Path | str, *, select: Sequence[str] = (), ignore: Sequence[str] = ()
+) -> list[Finding]:
+    """Every finding for the project at ``root``, sorted by file, line, column and code.
+
+    ``select``/``ignore`` are rule codes or prefixes (``TXO00``); a finding whose line says
+    ``# txo: ignore[CODE]`` (or ``# txo: ignore``) is left out.
+    """
     project = Path(root).resolve()
     found = [
         *check_mandatory_files(project),
@@ -61,5 +80,7 @@ def run_checks(root: Path | str) -> list[Finding]:
         *check_configs(project),
         *check_secrets_in_git(project),
         *check_scripts(project),
+        *check_stale_temp_files(project),
     ]
-    return sorted(set(found), key=lambda f: (f.file, f.line or 0, f.code, f.message))
+    chosen = select_findings(apply_suppressions(project, set(found)), select, ignore)
+    return sorted(chosen, key=lambda f: (f.file, f.line or 0, f.column or 0, f.code, f.message))

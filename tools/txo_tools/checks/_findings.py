@@ -25,9 +25,10 @@ class Rule:
 
 @dataclass(frozen=True, slots=True, order=True)
 class Finding:
-    """One problem at ``file:line`` (``file`` relative to the project root, POSIX form).
+    """One problem at ``file:line:column`` (``file`` relative to the project root, POSIX form).
 
-    ``line`` is ``None`` only when the file does not exist (a missing mandatory file).
+    ``line`` is ``None`` when the finding is about a file as a whole (a missing mandatory
+    file, a stale temporary file); ``column`` (1-based) is known for script rules only.
     """
 
     file: str
@@ -35,12 +36,15 @@ class Finding:
     code: str
     message: str
     how_to_fix: str
+    column: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def location(self) -> str:
-        return self.file if self.line is None else f"{self.file}:{self.line}"
+        if self.line is None:
+            return self.file
+        return f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "")
 
 
 _RULE_LIST = (
@@ -103,13 +107,24 @@ _RULE_LIST = (
         "logging config or redaction patterns refused by the runtime",
         "Correct the file (docs/logging.md) or copy the packaged default from txo_runtime/data/",
     ),
+    Rule(
+        "TXO016",
+        "stale save() temporary file",
+        "Delete the file: a save() that was killed left it; the target file was not touched",
+    ),
 )
 
 RULES: MappingProxyType[str, Rule] = MappingProxyType({rule.code: rule for rule in _RULE_LIST})
 
 
 def finding(
-    code: str, file: str, line: int | None, message: str, how_to_fix: str | None = None
+    code: str,
+    file: str,
+    line: int | None,
+    message: str,
+    how_to_fix: str | None = None,
+    *,
+    column: int | None = None,
 ) -> Finding:
     """A :class:`Finding` whose fix defaults to the rule's usual one."""
-    return Finding(file, line, code, message, how_to_fix or RULES[code].how_to_fix)
+    return Finding(file, line, code, message, how_to_fix or RULES[code].how_to_fix, column)

@@ -106,17 +106,22 @@ def _call_findings(tree: ast.Module, rel: str) -> Iterator[Finding]:
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
+        col = node.col_offset + 1
         line = node.lineno
         if _soft_fail(node):
-            yield finding("TXO007", rel, line, "Soft-fail read of config with .get(...)")
+            yield finding(
+                "TXO007", rel, line, "Soft-fail read of config with .get(...)", column=col
+            )
         if isinstance(node.func, ast.Name) and node.func.id == "print":
-            yield finding("TXO008", rel, line, "print() in a script bypasses logging and redaction")
+            message = "print() in a script bypasses logging and redaction"
+            yield finding("TXO008", rel, line, message, column=col)
         folder = _folder_literal(node)
         if folder is not None:
             fix = f"Pass Dir.{_FOLDERS[folder]} (from txo_runtime.path_helpers import Dir)"
-            yield finding("TXO009", rel, line, f"Folder given as the string '{folder}'", fix)
+            message = f"Folder given as the string '{folder}'"
+            yield finding("TXO009", rel, line, message, fix, column=col)
         if _is_exit(node, modules, functions) and id(node) not in entry_point:
-            yield finding("TXO010", rel, line, "sys.exit() outside the entry point")
+            yield finding("TXO010", rel, line, "sys.exit() outside the entry point", column=col)
 
 
 def check_source(source: str, rel: str) -> list[Finding]:
@@ -124,7 +129,8 @@ def check_source(source: str, rel: str) -> list[Finding]:
     try:
         tree = ast.parse(source, filename=rel)
     except SyntaxError as exc:
-        return [finding("TXO014", rel, exc.lineno or 1, f"Python syntax error: {exc.msg}")]
+        message = f"Python syntax error: {exc.msg}"
+        return [finding("TXO014", rel, exc.lineno or 1, message, column=exc.offset or None)]
     return sorted(set(_call_findings(tree, rel)))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -198,3 +199,145 @@ def _report_unmapped(old: JsonDict, handlers: dict[str, Any], out: Outcome) -> N
         )
     if old.get("filters"):
         out.follow_ups.append("v2.1 logging filters were not carried over (v3.0 redacts anyway)")
+
+
+# --- log-redaction-patterns.json ---------------------------------------------------------------
+
+PERSONAL_DATA = "personal-data"
+# Rules of the redaction file the v2.1 project template shipped ("redaction-patterns"): the
+# v3.0 defaults replace them, so only rules a user added are carried over.
+_REFERENCE_PATTERNS = frozenset(
+    [
+        "bearer-token",
+        "jwt-token",
+        "password-json",
+        "client-secret-json",
+        "api-token-json",
+        "access-token-json",
+        "auth-token-json",
+        "app-secret-json",
+        "azure-storage-accountkey",
+        "azure-storage-full",
+        "connection-string-password",
+        "url-api-key",
+        "url-access-key",
+        "url-auth-token",
+        "url-access-token",
+        "url-client-secret",
+        "url-app-secret",
+        "shared-access-key",
+        "primary-key",
+        "secondary-key",
+        "secret-param",
+        "long-token",
+    ]
+)
+_REFERENCE_SIMPLE = frozenset(
+    f"{name}-variations"
+    for name in [
+        "api-key",
+        "access-key",
+        "account-key",
+        "client-secret",
+        "app-secret",
+        "auth-token",
+        "access-token",
+        "shared-access-key",
+        "primary-key",
+        "secondary-key",
+        "password",
+        "token",
+        "secret",
+    ]
+)
+_KEY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
+
+
+def migrate_redaction_patterns(old: Any, default: JsonDict) -> Outcome:
+    """``log-redaction-patterns.json`` with the personal-data classes, the user's rules kept.
+
+    A v3.0 file keeps every pattern and key and gains the ``personal-data`` section (the
+    packaged defaults: cards and IBAN on, national ids and e-mail off) unless it has one.
+    A v2.1 file (``redaction-patterns``) becomes the packaged v3.0 file plus the patterns
+    and simple patterns the user added; its ``ssn-us`` rule becomes ``national-ids: ["US"]``.
+    """
+    if isinstance(old, dict) and isinstance(old.get("redaction-patterns"), dict):
+        return _from_v21_patterns(old["redaction-patterns"], default)
+    if not isinstance(old, dict) or not isinstance(old.get("patterns"), list):
+        return Outcome(copy.deepcopy(default), ["wrote the v3.0 default redaction rules"])
+    if PERSONAL_DATA in old:
+        return Outcome(copy.deepcopy(old))
+    new: JsonDict = {}
+    for key, value in old.items():
+        if key == "patterns":
+            new[PERSONAL_DATA] = copy.deepcopy(default[PERSONAL_DATA])
+        new[key] = copy.deepcopy(value)
+    note = (
+        f"added the '{PERSONAL_DATA}' section (cards and IBAN redacted, national ids and "
+        "e-mail not); your patterns and keys are unchanged"
+    )
+    return Outcome(new, [note])
+
+
+def _from_v21_patterns(old: JsonDict, default: JsonDict) -> Outcome:
+    new = copy.deepcopy(default)
+    out = Outcome(
+        new, ["converted to the v3.0 format (txo_runtime/data/log-redaction-patterns.json)"]
+    )
+    for entry in old.get("patterns") or []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if name == "ssn-us":
+            new[PERSONAL_DATA]["national-ids"] = ["US"]
+            out.notes.append('your ssn-us rule is now "national-ids": ["US"] (checked numbers)')
+        elif name == "credit-card":
+            out.notes.append('your credit-card rule is now the Luhn-checked "cards" class')
+        elif name not in _REFERENCE_PATTERNS:
+            _carry_pattern(entry, new, out)
+    for entry in old.get("simple-patterns") or []:
+        if isinstance(entry, dict) and entry.get("name") not in _REFERENCE_SIMPLE:
+            _carry_simple(entry, new, out)
+    return out
+
+
+def _carry_pattern(entry: Any, new: JsonDict, out: Outcome) -> None:
+    """A v2.1 regex rule (always case-insensitive there) as a v3.0 pattern, if it compiles."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("pattern"), str):
+        out.follow_ups.append(f"a v2.1 redaction rule without a pattern was dropped: {entry!r:.80}")
+        return
+    name = str(entry.get("name", "v21-pattern"))
+    converted = {"name": name, "pattern": entry["pattern"], "flags": ["IGNORECASE"]}
+    if isinstance(entry.get("replacement"), str):
+        converted["replacement"] = entry["replacement"]
+    problem = _patterns_problem({**new, "patterns": [converted], "keys": []})
+    if problem is not None:
+        out.follow_ups.append(
+            f"your v2.1 redaction rule '{name}' does not work in v3.0 ({problem})"
+        )
+        return
+    new["patterns"].append(converted)
+    out.notes.append(f"kept your redaction rule '{name}'")
+
+
+def _carry_simple(entry: JsonDict, new: JsonDict, out: Outcome) -> None:
+    """A v2.1 simple pattern (``password=`` ...) as key names: v3.0 covers every form."""
+    for keyword in entry.get("contains") or []:
+        key = str(keyword).rstrip("=: ")
+        if not _KEY_NAME.fullmatch(key):
+            out.follow_ups.append(
+                f"your v2.1 simple pattern '{keyword}' is not a key name: add a pattern for it"
+            )
+        elif key.lower() not in {k.lower() for k in new["keys"]}:
+            new["keys"].append(key)
+            out.notes.append(f"kept your redacted key '{key}' (now in every form: JSON, query ...)")
+
+
+def _patterns_problem(doc: JsonDict) -> str | None:
+    """Why the runtime's own loader refuses ``doc`` (None when it loads)."""
+    from txo_runtime.exceptions import HelpfulError
+    from txo_runtime.logger import RedactionRules
+
+    try:
+        RedactionRules.from_mapping(doc)
+    except HelpfulError as error:
+        return error.what_went_wrong.rpartition("is invalid: ")[2]
+    return None

@@ -33,7 +33,7 @@ from txo_tools.migrate.answers import (
 )
 from txo_tools.migrate.code_rewrite import rewrite_source
 from txo_tools.migrate.config import Outcome, dumps, indent_of, loads, migrate_config
-from txo_tools.migrate.logging_files import migrate_logging
+from txo_tools.migrate.logging_files import migrate_logging, migrate_redaction_patterns
 from txo_tools.migrate.report import REPORT_NAME, MigrationReport
 from txo_tools.migrate.schema import declare_config_keys, is_v3_schema, merge_schema
 from txo_tools.migrate.template_sections import (
@@ -265,16 +265,29 @@ def _schema_base(tree: ProjectTree, template: Any) -> Any:
 
 
 def _plan_logging(tree: ProjectTree, report: MigrationReport, unmerged: list[str]) -> None:
-    if tree.original(REDACTION_FILE) is not None and tree.current(LOGGING_FILE) is not None:
-        return  # a v3.0 project: the redaction file exists only from v3.0 on
+    if tree.original(REDACTION_FILE) is None or tree.current(LOGGING_FILE) is None:
+        _plan_logging_config(tree, report, unmerged)  # the redaction file came with v3.0
+    _plan_redaction(tree, report, unmerged)
+
+
+def _plan_logging_config(tree: ProjectTree, report: MigrationReport, unmerged: list[str]) -> None:
     old_text = tree.original(LOGGING_FILE)
     old = _parse(tree, report, LOGGING_FILE, old_text) if old_text is not None else None
     outcome = migrate_logging(old, loads(packaged_text("logging-config.json")))
     if _write_json(tree, report, LOGGING_FILE, outcome.data, unmerged):
         _record(report, LOGGING_FILE, "logging", outcome)
-    if tree.current(REDACTION_FILE) is None:
-        tree.write(REDACTION_FILE, packaged_text("log-redaction-patterns.json"))
-        report.add(REDACTION_FILE, "logging", "added the v3.0 redaction rules (mandatory)")
+
+
+def _plan_redaction(tree: ProjectTree, report: MigrationReport, unmerged: list[str]) -> None:
+    """Every project gets the personal-data classes; the user's own patterns stay."""
+    text = tree.original(REDACTION_FILE) or tree.current(REDACTION_FILE)
+    old = _parse(tree, report, REDACTION_FILE, text) if text is not None else None
+    if text is not None and old is None:
+        return  # not valid JSON: reported as a follow-up, never overwritten
+    default = loads(packaged_text("log-redaction-patterns.json"))
+    outcome = migrate_redaction_patterns(old, default)
+    if _write_json(tree, report, REDACTION_FILE, outcome.data, unmerged):
+        _record(report, REDACTION_FILE, "logging", outcome)
 
 
 def _sha256(text: str) -> str:
