@@ -199,17 +199,31 @@ def test_ctrl_c_cancels_pending_items_reraises_and_leaves_no_threads(
     main_thread = threading.main_thread().ident
     assert main_thread is not None
 
+    delivered = threading.Event()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        delivered.set()  # Python's own handler does only the next line
+        raise KeyboardInterrupt
+
     def work(item: int) -> int:
         with lock:
             started.append(item)
         if item == 0:  # a real SIGINT delivered to the main thread, as Ctrl-C would be
             signal.pthread_kill(main_thread, signal.SIGINT)
+            # On a busy machine the main thread may run its handler late; wait for it so
+            # that work is still pending when the interrupt lands (never a race on speed).
+            assert delivered.wait(120), "SIGINT never reached the main thread"
         time.sleep(0.05)
         return item
 
-    with pytest.raises(KeyboardInterrupt):
-        parallel_map(recorder.wrap(work), range(100), max_workers=2)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            parallel_map(recorder.wrap(work), range(100), max_workers=2)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
+    assert delivered.is_set()
     assert len(started) < 100
     recorder.assert_all_gone()
 
