@@ -537,6 +537,7 @@ def test_manual_retry_retries_then_reraises_the_last_error() -> None:
 
     assert flaky() == "ok"
     assert len(calls) == 3
+    assert clock.sleeps == [1.0, 2.0]  # backoff * 2**(n-1), no jitter
 
     @manual_retry(max_retries=1, exceptions=(KeyError,), sleep=clock.sleep)
     def broken() -> None:

@@ -127,13 +127,19 @@ def manual_retry(
     whose engine also knows which outcomes are safe to repeat.
     """
 
+    # The same backoff as HTTP calls (one formula), without jitter: backoff * 2**(n-1),
+    # capped at DEFAULT_MAX_BACKOFF.
+    policy = RetryPolicy(
+        max_retries=max_retries, backoff_factor=backoff, jitter_min=1.0, jitter_max=1.0
+    )
+
     def decorate(func: _F) -> _F:
         import tenacity
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(exceptions),
-            stop=tenacity.stop_after_attempt(max_retries + 1),
-            wait=tenacity.wait_exponential(multiplier=backoff, max=DEFAULT_MAX_BACKOFF),
+            stop=tenacity.stop_after_attempt(policy.max_attempts),
+            wait=lambda state: policy.compute_wait(state.attempt_number),
             sleep=sleep,
             reraise=True,
         )
