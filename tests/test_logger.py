@@ -97,6 +97,18 @@ def test_setup_logger_returns_txo_logger_and_installs_console_and_file(project: 
     assert any(isinstance(h, RotatingFileHandler) for h in ours)
 
 
+@pytest.mark.parametrize("name", ["logging-config.json", "log-redaction-patterns.json"])
+def test_logging_files_saved_with_a_utf8_bom_are_accepted_like_the_config(
+    project: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    path = project / "config" / name
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # what Windows Notepad writes
+    setup_logger(root=project).info("token=%s", SECRET)
+    console, log_file = _outputs(project, capsys)
+    assert SECRET not in console + log_file
+    assert "[REDACTED]" in log_file
+
+
 def test_calling_setup_twice_does_not_duplicate_handlers(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -211,8 +211,10 @@ def load_redaction_rules(path: Path | str) -> RedactionRules:
 
 
 def _read_json(file: Path, *, what: str) -> Any:
+    """A logging file's JSON. A UTF-8 byte order mark (Windows Notepad writes one) is
+    accepted, as the config loader accepts it in the config files next to it."""
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise HelpfulError(
             what_went_wrong=f"The {what} '{file}' does not exist (it is mandatory)",
