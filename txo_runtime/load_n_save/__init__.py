@@ -27,11 +27,17 @@ from txo_runtime.exceptions import (
     TxoBaseError,
 )
 from txo_runtime.load_n_save import _readers as readers
-from txo_runtime.load_n_save._atomic import atomic_target, leftover_temp_files
+from txo_runtime.load_n_save._atomic import atomic_target, leftover_temp_files, target_of_temp
 from txo_runtime.load_n_save._writers import find_route, write
 from txo_runtime.path_helpers import Dir, find_project_root, get_path, resolve_dir
 
-__all__ = ["HoldsSecrets", "TxoDataHandler", "leftover_temp_files", "output_filename"]
+__all__ = [
+    "HoldsSecrets",
+    "TxoDataHandler",
+    "leftover_temp_files",
+    "output_filename",
+    "target_of_temp",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,14 @@ try:  # POSIX: a writer's lock dies with it, so an orphaned temp file is known a
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["TEMP_NAME", "atomic_target", "is_stale_temp", "leftover_temp_files", "temp_files_of"]
+__all__ = [
+    "TEMP_NAME",
+    "atomic_target",
+    "is_stale_temp",
+    "leftover_temp_files",
+    "target_of_temp",
+    "temp_files_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +68,14 @@ def temp_files_of(target: Path) -> list[Path]:
 
 
 # ".{target name, at most 80 characters}.{8 hex digits}.tmp{target suffix}"
-TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp(?:\.[^.]*)?$")
+TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[0-9a-f]{8}\.tmp(?:\.[^.]*)?$")
+
+
+def target_of_temp(temp: Path) -> str:
+    """The name of the file a save was writing through ``temp`` (its first 80 characters,
+    as the temp name keeps them); ``temp``'s own name when it is no save's temp file."""
+    match = TEMP_NAME.match(temp.name)
+    return match["target"] if match else temp.name
 
 
 def leftover_temp_files(folder: Path) -> list[Path]:

@@ -10,15 +10,13 @@ reported. The target itself is never half-written, so deleting a leftover is saf
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from txo_runtime.load_n_save import leftover_temp_files
+from txo_runtime.load_n_save import leftover_temp_files, target_of_temp
 from txo_tools.checks._findings import Finding, finding
 
-__all__ = ["STALE_TEMP_NAME", "check_stale_temp_files"]
+__all__ = ["check_stale_temp_files"]
 
-STALE_TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[0-9a-f]{8}\.tmp(?P<ext>\.[^.]*)?$")
 _RUN_FOLDERS = ("data", "output", "tmp", "files")
 
 
@@ -34,12 +32,10 @@ def check_stale_temp_files(root: Path) -> list[Finding]:
         if not base.is_dir():
             continue
         for path in (p for folder in _folders(base) for p in leftover_temp_files(folder)):
-            match = STALE_TEMP_NAME.match(path.name)
-            target = match["target"] if match else path.name
             rel = path.relative_to(root).as_posix()
             message = (
                 f"Temporary file of an interrupted save() of "
-                f"'{path.parent.relative_to(root).as_posix()}/{target}'"
+                f"'{path.parent.relative_to(root).as_posix()}/{target_of_temp(path)}'"
             )
             found.append(finding("TXO016", rel, None, message, f"Delete it: rm '{rel}'"))
     return found
