@@ -46,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "build_url": "url_helpers",
     "odata_literal": "url_helpers",
     "ConfigDict": "config_loader",
+    "ConfigProxy": "config_loader",
     "load_config": "config_loader",
     "ApiManager": "api_factory",
     "create_rest_api": "api_factory",

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from txo_runtime.config_loader._key_path import config_source, require
+from txo_runtime.config_loader._key_path import config_source, optional, require
+from txo_runtime.config_loader._proxy import ConfigProxy
 from txo_runtime.config_loader._schema import (
     SCHEMA_FILENAME,
     packaged_schema,
@@ -38,12 +39,14 @@ from txo_runtime.url_helpers import is_secret_name
 __all__ = [
     "SCHEMA_FILENAME",
     "ConfigDict",
+    "ConfigProxy",
     "check_identity",
     "config_filename",
     "config_source",
     "inject_secrets",
     "load_config",
     "load_secrets",
+    "optional",
     "packaged_schema",
     "require",
     "secrets_filename",
@@ -118,6 +121,10 @@ class ConfigDict(dict[str, Any]):
     def require(self, *keys: str) -> Any:
         """``config.require("global", "api-base-url")``, the same as :func:`require`."""
         return require(self, *keys)
+
+    def optional(self, *keys: str, default: Any = None) -> Any:
+        """``config.optional("odata", "page-size", default=100)``, the same as :func:`optional`."""
+        return optional(self, *keys, default=default)
 
 
 MASK = "***"

@@ -91,13 +91,38 @@ def _problem_line(error: Any) -> str:
 
 
 def _first_missing(errors: Sequence[Any]) -> str | None:
-    """Dotted path of the first missing required key, read from the error's structure."""
+    """Dotted path of the first missing required key, read from the error's structure.
+
+    Besides ``required`` this covers the other ways a schema can demand a key, so that a
+    project schema using them still yields a ``KeyError``: ``dependentRequired`` (key B is
+    needed because key A is there) and ``anyOf``/``oneOf`` alternatives that each miss a key
+    (the first alternative's key is named; the message lists every problem).
+    """
     for error in errors:
-        if error.validator == "required" and isinstance(error.instance, Mapping):
-            absent = [key for key in error.validator_value if key not in error.instance]
-            if absent:
-                return dotted([*error.absolute_path, absent[0]])
+        absent = _absent_keys(error)
+        if absent:
+            return dotted([*error.absolute_path, absent[0]])
+        if error.validator in ("anyOf", "oneOf") and error.context:
+            nested = [sub for sub in error.context if _absent_keys(sub)]
+            if nested and len(nested) == len({sub.schema_path[0] for sub in error.context}):
+                return dotted([*nested[0].absolute_path, _absent_keys(nested[0])[0]])
     return None
+
+
+def _absent_keys(error: Any) -> list[str]:
+    if not isinstance(error.instance, Mapping):
+        return []
+    if error.validator == "required":
+        return [key for key in error.validator_value if key not in error.instance]
+    if error.validator == "dependentRequired":
+        return [
+            needed
+            for present, needs in error.validator_value.items()
+            if present in error.instance
+            for needed in needs
+            if needed not in error.instance
+        ]
+    return []
 
 
 def _problems(config: Mapping[str, Any], schema: Mapping[str, Any]) -> list[Any]:
