@@ -326,3 +326,28 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(monkeypatch: pytest.Monke
     parallel_map(str, range(5), show_progress=True, description="Customers")
 
     assert pipe.getvalue() == ""
+
+
+def test_processing_result_has_slots_so_a_misspelt_attribute_fails() -> None:
+    result: ProcessingResult[int, int] = parallel_map(lambda n: n, [1, 2])
+    assert not hasattr(result, "__dict__")
+    with pytest.raises(AttributeError):
+        result.sucess_rate = 1.0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("failing", "rate", "percent"), [(0, 1.0, 100.0), (1, 0.75, 75.0), (4, 0.0, 0.0)]
+)
+def test_success_rate_is_a_fraction_and_success_percent_a_percentage(
+    failing: int, rate: float, percent: float
+) -> None:
+    def work(n: int) -> int:
+        if n < failing:
+            raise ValueError(n)
+        return n
+
+    result = parallel_map(work, range(4))
+
+    assert result.success_rate == rate
+    assert result.success_percent == percent
+    assert f"{result.success_rate:.1%}" == f"{percent:.1f}%"

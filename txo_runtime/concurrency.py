@@ -87,14 +87,24 @@ class BatchFailureError(ApiOperationError):
         self.total = total
 
 
-@dataclass
+@dataclass(slots=True)
 class ProcessingResult(Generic[T, R]):
     """Outcome of a parallel run.
 
     ``results[i]`` is the return value for input ``i``, or ``None`` where that input failed
     (check ``failures`` to tell a failure from a function that returned ``None``).
-    ``success_rate`` is a fraction between 0 and 1 (format it with ``:.1%``); an empty run
-    has a rate of 1.0 because nothing failed.
+
+    Two forms of the same number, so that both common ways of writing a check read right:
+
+    - ``success_rate`` is a **fraction** from 0.0 to 1.0: format it with ``:.1%``
+      (``f"{result.success_rate:.1%}"`` -> ``75.0%``) or compare it with a fraction
+      (``result.success_rate < 0.9``);
+    - ``success_percent`` is a **percentage** from 0.0 to 100.0: compare it with a
+      percentage (``result.success_percent < 90``) or format it with ``:.1f``.
+
+    An empty run has a rate of 1.0 (100 %) because nothing failed. The result has
+    ``__slots__`` (no per-instance ``__dict__``): a run over many items keeps one small
+    object, and a misspelt attribute assignment fails instead of passing silently.
     """
 
     results: list[R | None]
@@ -115,7 +125,13 @@ class ProcessingResult(Generic[T, R]):
 
     @property
     def success_rate(self) -> float:
+        """Fraction of items that succeeded, 0.0 to 1.0 (``:.1%`` formats it as a percent)."""
         return self.success_count / self.total if self.total else 1.0
+
+    @property
+    def success_percent(self) -> float:
+        """Percentage of items that succeeded, 0.0 to 100.0 (``success_rate * 100``)."""
+        return self.success_rate * 100
 
     @property
     def successes(self) -> list[R]:

@@ -88,3 +88,86 @@ def test_seed_migration_guide_except_key_error_default_works_on_any_config(loade
     raw: dict[str, Any] = {"script-behavior": {}}
     config = ConfigDict(raw, source_file="config/demo-test-config.json") if loaded else raw
     assert run_snippet(MIGRATION_OPTION_2, config=config)["delay"] == 1
+
+
+# --- ProcessingResult (script guide "Batch Processing" / "utils.concurrency") -------------
+
+SUCCESS_RATE_LOG = """
+from txo_runtime.concurrency import rate_limited_parallel
+
+# Process items with rate limiting
+results = rate_limited_parallel(
+    api_call_function,
+    items,
+    calls_per_second=5,
+    max_workers=10
+)
+
+logger.info(f"Success rate: {results.success_rate:.1%}")
+"""
+
+FAILURE_RATE_CHECK = """
+from txo_runtime.concurrency import batch_process
+
+# Batch processing
+result = batch_process(
+    process_batch, data,
+    batch_size=1000
+)
+
+# Check results
+if result.success_percent < 90:  # adapted: the guide wrote success_rate, a fraction
+    logger.warning(f"High failure rate: {result.failure_count} failed")
+"""
+
+
+def test_seed_success_rate_formats_as_a_percentage(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from txo_runtime.api_common import RateLimiter
+
+    def api_call_function(n: int) -> int:
+        if n == 3:
+            raise ValueError("item 3 is locked")
+        return n
+
+    logger = logging.getLogger("seed")
+    with caplog.at_level(logging.INFO, logger="seed"):
+        run_snippet(
+            # adapted: a fast limiter so the test does not wait; the call is as written
+            SUCCESS_RATE_LOG.replace("calls_per_second=5,", "calls_per_second=1000,"),
+            api_call_function=api_call_function,
+            items=[1, 2, 3, 4],
+            logger=logger,
+            RateLimiter=RateLimiter,
+        )
+    assert "Success rate: 75.0%" in caplog.text
+
+
+@pytest.mark.parametrize(("failing_batches", "warned"), [(0, False), (1, True)])
+def test_seed_failure_rate_check_warns_only_below_90_percent(
+    caplog: pytest.LogCaptureFixture, failing_batches: int, warned: bool
+) -> None:
+    import logging
+
+    def process_batch(batch: list[int]) -> int:
+        if batch[0] < failing_batches * 1000:
+            raise ValueError("batch refused")
+        return len(batch)
+
+    logger = logging.getLogger("seed")
+    with caplog.at_level(logging.WARNING, logger="seed"):
+        run_snippet(
+            FAILURE_RATE_CHECK, process_batch=process_batch, data=range(5000), logger=logger
+        )
+    assert ("High failure rate: 1 failed" in caplog.text) is warned
+
+
+def test_seed_processing_result_has_slots_as_the_refactoring_guide_asks() -> None:
+    from txo_runtime.concurrency import ProcessingResult
+
+    assert "__slots__" in vars(ProcessingResult)
+    assert {"results", "failures", "elapsed"} <= set(ProcessingResult.__slots__)
+    # the v2.1 names the guide's snippet sets are still readable
+    result: ProcessingResult[int, int] = ProcessingResult([1, None], elapsed=2.0)
+    assert (result.successful, result.failed, result.total_time) == ([1, None], [], 2.0)
