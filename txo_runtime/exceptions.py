@@ -3,8 +3,8 @@
 Every error a user can meet derives from :class:`TxoBaseError` and can carry an
 :class:`ErrorContext` so logs say *what* was being done to *which* resource. Errors that a
 person has to act on render as a three-part message (problem / solution / example), so the
-reader learns what to change without reading code; :func:`render_user_message` is what the
-script runner prints.
+reader learns what to change without reading code; :func:`render_user_message` is the one renderer
+of that text (plain labels, or ❌ / ✅ / 📝 before them on a terminal that can show them).
 
 Hierarchy::
 
@@ -27,6 +27,8 @@ Hierarchy::
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -49,6 +51,7 @@ __all__ = [
     "ValidationError",
     "render_user_message",
     "shorten",
+    "symbols_supported",
 ]
 
 MAX_QUOTED_CHARS = 200  # a value quoted in a message is cut to this many characters
@@ -332,13 +335,50 @@ class HelpfulError(TxoBaseError):
         return render_user_message(self)
 
 
-def render_user_message(error: BaseException) -> str:
-    """The three-part text shown to users: problem, solution, example (when known)."""
+# The symbols a terminal shows before each label ("❌ Problem: ..."); the words stay, so a
+# search for "Problem:" finds a message in either form.
+LABEL_SYMBOLS: MappingProxyType[str, str] = MappingProxyType(
+    {PROBLEM_LABEL: "\u274c", SOLUTION_LABEL: "\u2705", EXAMPLE_LABEL: "\U0001f4dd"}
+)
+SYMBOLS_ENV = "TXO_SYMBOLS"  # "1": always show the symbols, "0": never (else: auto)
+
+
+def render_user_message(error: BaseException, *, symbols: bool = False) -> str:
+    """The three-part text shown to users: problem, solution, example (when known).
+
+    ``symbols=True`` puts ❌ / ✅ / 📝 before the labels, for a terminal that can show
+    them (decide with :func:`symbols_supported`); the default is the plain form, which is
+    what ``str()``, log files and exception texts carry so that they read (and grep) the same
+    on every machine.
+    """
+
+    def label(name: str) -> str:
+        return f"{LABEL_SYMBOLS[name]} {name}" if symbols else name
+
     if not isinstance(error, TxoBaseError):
-        return f"{PROBLEM_LABEL}: {error}"
-    lines = [f"{PROBLEM_LABEL}: {error.message}"]
+        return f"{label(PROBLEM_LABEL)}: {error}"
+    lines = [f"{label(PROBLEM_LABEL)}: {error.message}"]
     if error.how_to_fix:
-        lines += ["", f"{SOLUTION_LABEL}: {error.how_to_fix}"]
+        lines += ["", f"{label(SOLUTION_LABEL)}: {error.how_to_fix}"]
     if error.example:
-        lines += ["", f"{EXAMPLE_LABEL}:", error.example]
+        lines += ["", f"{label(EXAMPLE_LABEL)}:", error.example]
     return "\n".join(lines)
+
+
+def symbols_supported(stream: Any, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``stream`` should get the symbol form of user messages.
+
+    ``TXO_SYMBOLS=1`` or ``0`` decides when set (a CI log that renders UTF-8, a terminal
+    font without emoji). Otherwise: only an interactive terminal (``isatty()``) whose
+    encoding can encode the symbols; a pipe, a file or a cp1252 console gets plain labels.
+    """
+    choice = (os.environ if environ is None else environ).get(SYMBOLS_ENV, "").strip()
+    if choice in ("0", "1"):
+        return choice == "1"
+    try:
+        if stream is None or not stream.isatty():
+            return False
+        "".join(LABEL_SYMBOLS.values()).encode(getattr(stream, "encoding", None) or "ascii")
+    except (AttributeError, LookupError, UnicodeError, ValueError):  # closed or no encoding
+        return False
+    return True

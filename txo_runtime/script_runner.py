@@ -20,7 +20,12 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from txo_runtime.config_loader import ConfigDict, check_identity, load_config
-from txo_runtime.exceptions import HelpfulError, TxoBaseError, render_user_message
+from txo_runtime.exceptions import (
+    HelpfulError,
+    TxoBaseError,
+    render_user_message,
+    symbols_supported,
+)
 
 __all__ = [
     "EXIT_ERROR",
@@ -192,22 +197,37 @@ def parse_custom_args_and_load_config(
 
 
 def _report(error: BaseException, *, debug: bool, cause: BaseException | None = None) -> None:
-    """The friendly message on the console; the traceback only in the log file or --debug."""
+    """The friendly message on the console; the traceback only in the log file or --debug.
+
+    The log file gets the plain labels; a console that can show them gets ❌ / ✅ / 📝.
+    """
+    from txo_runtime.logger import CONSOLE_SYMBOL_TEXT
+
+    plain = _user_text(error, debug=debug, cause=cause, symbols=False)
+    with_symbols = _user_text(error, debug=debug, cause=cause, symbols=True)
+    if not logger.hasHandlers() and symbols_supported(sys.stderr):
+        plain = with_symbols  # before setup_logger: Python's last resort writes to stderr
+    logger.error("\n%s", plain, extra={CONSOLE_SYMBOL_TEXT: "\n" + with_symbols})
+    if not debug:
+        logger.debug("Traceback of the error above", exc_info=cause or error)
+
+
+def _user_text(
+    error: BaseException, *, debug: bool, cause: BaseException | None, symbols: bool
+) -> str:
     from txo_runtime.logger import redact
 
     # Redacted here too: before setup_logger (a bad command line) Python's last-resort
     # handler prints the message as it is.
-    message = redact(render_user_message(error))
-    traceback_of = cause or error
+    message = redact(render_user_message(error, symbols=symbols))
     if isinstance(error, TxoBaseError) and error.context is not None:
         context = error.context.describe()
         if context:
             message += f"\n\nContext: {context}"
     if debug:  # formatted and redacted here: before setup_logger no handler would redact it
-        message += "\n\n" + redact("".join(traceback.format_exception(traceback_of))).rstrip()
-    logger.error("\n%s", message)
-    if not debug:
-        logger.debug("Traceback of the error above", exc_info=traceback_of)
+        trace = "".join(traceback.format_exception(cause or error))
+        message += "\n\n" + redact(trace).rstrip()
+    return message
 
 
 def _exit_code(exit_request: SystemExit, *, debug: bool) -> int:

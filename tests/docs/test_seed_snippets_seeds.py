@@ -171,3 +171,40 @@ def test_seed_processing_result_has_slots_as_the_refactoring_guide_asks() -> Non
     # the v2.1 names the guide's snippet sets are still readable
     result: ProcessingResult[int, int] = ProcessingResult([1, None], elapsed=2.0)
     assert (result.successful, result.failed, result.total_time) == ([1, None], [], 2.0)
+
+
+# --- HelpfulError output format (script guide "HelpfulError Pattern") --------------------
+
+HELPFUL_ERROR_PATTERN = """
+from pathlib import Path
+
+from txo_runtime.exceptions import HelpfulError
+
+if not Path(config_file).exists():
+    raise HelpfulError(
+        what_went_wrong=f"Configuration file '{config_file}' not found",
+        how_to_fix="Create the file in the config/ directory",
+        example=f"Copy config/example.json to config/{org_id}-{env_type}-config.json"
+    )
+"""
+
+SEED_OUTPUT_FORMAT = """\
+❌ Problem: Configuration file 'acme-prod-config.json' not found
+
+✅ Solution: Create the file in the config/ directory
+
+📝 Example:
+Copy config/example.json to config/acme-prod-config.json"""
+
+
+def test_seed_helpful_error_renders_in_the_seed_output_format_on_a_terminal(
+    tmp_path: Any,
+) -> None:
+    from txo_runtime.exceptions import HelpfulError, render_user_message
+
+    names = {"config_file": "acme-prod-config.json", "org_id": "acme", "env_type": "prod"}
+    with pytest.raises(HelpfulError) as caught:
+        run_snippet(HELPFUL_ERROR_PATTERN, **names)  # the file does not exist in the cwd
+    assert render_user_message(caught.value, symbols=True) == SEED_OUTPUT_FORMAT
+    plain = SEED_OUTPUT_FORMAT.replace("❌ ", "").replace("✅ ", "").replace("📝 ", "")
+    assert str(caught.value) == plain  # logs and pipes: the same text, plain labels

@@ -17,7 +17,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from txo_runtime.exceptions import HelpfulError, TxoBaseError, render_user_message
+from txo_runtime.exceptions import (
+    HelpfulError,
+    TxoBaseError,
+    render_user_message,
+    symbols_supported,
+)
 from txo_tools import __version__
 from txo_tools.new_project import (
     TEMPLATE_ENV,
@@ -320,7 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except TxoBaseError as exc:
-        _console(stderr=True).print(render_user_message(exc), markup=False)
+        symbols = symbols_supported(sys.stderr)
+        _console(stderr=True).print(render_user_message(exc, symbols=symbols), markup=False)
         return EXIT_PROBLEMS
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -38,7 +38,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
-from txo_runtime.exceptions import TxoBaseError, render_user_message
+from txo_runtime.exceptions import TxoBaseError, render_user_message, symbols_supported
 from txo_runtime.logger._config import (
     LOGGING_CONFIG_FILE,
     PATTERNS_FILE,
@@ -65,6 +65,7 @@ from txo_runtime.logger._state import (
 from txo_runtime.path_helpers import Dir, find_project_root, get_path
 
 __all__ = [
+    "CONSOLE_SYMBOL_TEXT",
     "DEFAULT_LOGGER_NAME",
     "LOGGING_CONFIG_FILE",
     "MIN_SECRET_LENGTH",
@@ -85,6 +86,9 @@ __all__ = [
 ]
 
 NO_CONTEXT = "-"  # %(org_id)s / %(env_type)s before they are known
+# Record attribute (``extra={CONSOLE_SYMBOL_TEXT: text}``): the message with ❌ / ✅ / 📝
+# labels, shown instead of the plain message by a console that can display them.
+CONSOLE_SYMBOL_TEXT = "txo_console_symbol_text"
 _HANDLER_MARKER = "txo_setup_key"  # set on every handler setup_logger installs
 _PLAIN_HOOK_MARKER = "txo_plain_errors_previous_hook"  # our hook for errors before setup
 
@@ -259,6 +263,15 @@ class _ConsoleHandler(_RedactedErrors, logging.StreamHandler):
     def stream(self, value: TextIO) -> None:  # StreamHandler API; the stream is looked up
         pass
 
+    def format(self, record: logging.LogRecord) -> str:
+        """A record that carries a symbol form of its text (``CONSOLE_SYMBOL_TEXT``) shows
+        that form here when the stream can display it; the record itself is not changed,
+        so the log file beside the console keeps the plain text."""
+        text = getattr(record, CONSOLE_SYMBOL_TEXT, None)
+        if isinstance(text, str) and symbols_supported(self.stream):
+            record = logging.makeLogRecord({**record.__dict__, "msg": text, "args": None})
+        return super().format(record)
+
 
 class _FileHandler(_RedactedErrors, logging.handlers.RotatingFileHandler):
     """The rotating log file, with redacted error reports."""
@@ -347,7 +360,9 @@ def _show_uncaught_txo_errors_plainly() -> None:
             previous(exc_type, exc, tb)
             return
         # No handler is set up yet, so logging's last resort writes this to stderr.
-        logging.getLogger(DEFAULT_LOGGER_NAME).error("\n%s", redact(render_user_message(exc)))
+        symbols = symbols_supported(sys.stderr)
+        text = redact(render_user_message(exc, symbols=symbols))
+        logging.getLogger(DEFAULT_LOGGER_NAME).error("\n%s", text)
 
     setattr(excepthook, _PLAIN_HOOK_MARKER, previous)
     sys.excepthook = excepthook

@@ -14,7 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from txo_runtime.exceptions import HelpfulError, render_user_message
+from txo_runtime.exceptions import HelpfulError, render_user_message, symbols_supported
 from txo_tools.migrate import migrate_project
 
 EXIT_CONFLICTS = 1
@@ -44,7 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             template_src=args.template_src,
         )
     except HelpfulError as error:
-        sys.stderr.write(render_user_message(error) + "\n")
+        symbols = symbols_supported(sys.stderr)
+        sys.stderr.write(render_user_message(error, symbols=symbols) + "\n")
         return EXIT_REFUSED
     sys.stdout.write(report.to_markdown() if args.dry_run else report.summary() + "\n")
     if report.report_path is not None:
