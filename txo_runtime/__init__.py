@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "MissingConfigKeyError": "exceptions",
     "TxoBaseError": "exceptions",
     "ValidationError": "exceptions",
+    "measure_complexity": "method_metrics",
     "Dir": "path_helpers",
     "find_project_root": "path_helpers",
     "get_path": "path_helpers",

@@ -208,3 +208,57 @@ def test_seed_helpful_error_renders_in_the_seed_output_format_on_a_terminal(
     assert render_user_message(caught.value, symbols=True) == SEED_OUTPUT_FORMAT
     plain = SEED_OUTPUT_FORMAT.replace("❌ ", "").replace("✅ ", "").replace("📝 ", "")
     assert str(caught.value) == plain  # logs and pipes: the same text, plain labels
+
+
+# --- MethodMetrics (refactoring guide, phase 6) and its method_length check --------------
+
+MEASURE_COMPLEXITY_USE = """
+from txo_runtime.method_metrics import measure_complexity
+
+
+@measure_complexity
+def process_everything(config):
+{body}
+"""
+
+METHOD_LENGTH_CHECK = """
+import ast
+import os
+
+def check_method_length(filepath):
+    with open(filepath, 'r') as f:
+        tree = ast.parse(f.read())
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            lines = node.end_lineno - node.lineno
+            if lines > 50:
+                print(f"WARN: {filepath}::{node.name} has {lines} lines")
+
+for root, dirs, files in os.walk('txo_runtime'):  # adapted: was 'utils'
+    for file in files:
+        if file.endswith('.py'):
+            check_method_length(os.path.join(root, file))
+"""
+
+
+def test_seed_measure_complexity_warns_about_a_method_over_50_lines(tmp_path: Any) -> None:
+    from pathlib import Path
+
+    from txo_runtime.method_metrics import ComplexityWarning
+
+    body = "".join(f"    step_{n} = config['global']\n" for n in range(55)) + "    return 0\n"
+    path = Path(tmp_path) / "long_script.py"
+    path.write_text(MEASURE_COMPLEXITY_USE.format(body=body))
+    with pytest.warns(ComplexityWarning, match="process_everything has 57 lines"):
+        exec(compile(path.read_text(), str(path), "exec"), {"__name__": "long_script"})
+
+
+def test_seed_method_length_check_finds_no_long_method_in_the_runtime(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    run_snippet(METHOD_LENGTH_CHECK)
+    assert capsys.readouterr().out == ""
