@@ -14,13 +14,18 @@ from txo_tools.checks import RULES
 
 BAD_SCRIPT = '''\
 """A v2.1-style script breaking each script rule once."""
+import os
 import sys
+from pathlib import Path
 
 
 def main(config, handler):
     url = config.get("global", {}).get("api-base-url")
     print("starting")
     handler.save({}, "output", "out.json")
+    settings = Path("config") / "settings.json"
+    mapping = os.path.join("data", "mapping.csv")
+    report = "output/report.txt"
     if not url:
         sys.exit(1)
 
@@ -87,6 +92,9 @@ def _seed_violations(root: Path) -> dict[str, tuple[str, int | None]]:
         "TXO012": ("config/log-redaction-patterns.json", None),
         "TXO014": ("src/broken.py", 1),
         "TXO016": (STALE_TEMP, None),
+        "TXO017": ("src/legacy.py", _line_of(script, 'Path("config")')),
+        "TXO018": ("src/legacy.py", _line_of(script, "os.path.join(")),
+        "TXO019": ("src/legacy.py", _line_of(script, '"output/report.txt"')),
     }
 
 

@@ -262,3 +262,48 @@ def test_seed_method_length_check_finds_no_long_method_in_the_runtime(
     monkeypatch.chdir(Path(__file__).resolve().parents[2])
     run_snippet(METHOD_LENGTH_CHECK)
     assert capsys.readouterr().out == ""
+
+
+# --- Path Centralization Pattern and pitfall 4 "Building Paths Manually" -----------------
+
+PATH_CENTRALIZATION = """
+import os
+from pathlib import Path
+
+# ✅ CORRECT
+from txo_runtime.path_helpers import Dir, get_path
+config_file = get_path(Dir.CONFIG, 'settings.json')  # adapted: Dir.CONFIG for 'config'
+output_file = get_path(Dir.OUTPUT, 'report.xlsx')  # adapted: Dir.OUTPUT for 'output'
+
+# ❌ WRONG
+config_file = Path('config/settings.json')
+config_file = 'config/settings.json'
+config_file = os.path.join('config', 'settings.json')
+path = "config/settings.json"
+path = Path("config") / "settings.json"
+"""
+
+
+def test_seed_path_centralization_correct_form_runs_and_each_wrong_form_is_reported(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from txo_tools.checks import check_source
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    monkeypatch.setenv("TXO_PROJECT_ROOT", str(tmp_path))
+    namespace = run_snippet(PATH_CENTRALIZATION)
+    assert namespace["output_file"] == tmp_path.resolve() / "output" / "report.xlsx"
+
+    findings = [
+        (f.code, f.line, f.how_to_fix.split(" (from")[0])
+        for f in check_source(PATH_CENTRALIZATION, "src/any_script.py")
+    ]
+    fix = 'Use get_path(Dir.CONFIG, "settings.json")'
+    assert findings == [
+        ("TXO017", 11, fix),
+        ("TXO019", 12, fix),
+        ("TXO018", 13, fix),
+        ("TXO019", 14, fix),
+        ("TXO017", 15, fix),
+    ]

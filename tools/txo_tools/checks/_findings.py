@@ -112,6 +112,21 @@ _RULE_LIST = (
         "stale save() temporary file",
         "Delete the file: a save() that was killed left it; the target file was not touched",
     ),
+    Rule(
+        "TXO017",
+        "path built with pathlib from a folder name",
+        'Use get_path(Dir.X, "name") (from txo_runtime.path_helpers import Dir, get_path)',
+    ),
+    Rule(
+        "TXO018",
+        "path built with os.path.join from a folder name",
+        'Use get_path(Dir.X, "name") (from txo_runtime.path_helpers import Dir, get_path)',
+    ),
+    Rule(
+        "TXO019",
+        "path into a project folder written as a string",
+        'Use get_path(Dir.X, "name") (from txo_runtime.path_helpers import Dir, get_path)',
+    ),
 )
 
 RULES: MappingProxyType[str, Rule] = MappingProxyType({rule.code: rule for rule in _RULE_LIST})

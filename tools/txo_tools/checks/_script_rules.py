@@ -5,6 +5,7 @@ comments that merely mention ``print(`` are not findings):
 - TXO008 ``print(...)``
 - TXO009 a folder string (``"output"``) where a ``Dir`` is expected
 - TXO010 ``sys.exit`` outside the ``if __name__ == "__main__":`` block
+- TXO017..TXO019 paths built by hand (``_path_rules``)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from txo_runtime.path_helpers import Dir
 from txo_tools._soft_fail import call_name as _call_name
 from txo_tools._soft_fail import is_soft_fail as _soft_fail
 from txo_tools.checks._findings import Finding, finding
+from txo_tools.checks._path_rules import hand_built_paths
 
 __all__ = ["check_scripts", "check_source"]
 
@@ -26,7 +28,7 @@ _DIR_FIRST = frozenset(
     {"get_path", "load", "load_json", "load_csv", "load_excel", "load_yaml", "load_text"}
     | {"exists", "delete", "get_size"}
 )
-_DIR_SECOND = frozenset({"save", "save_json", "save_excel"})
+_DIR_SECOND = frozenset({"save", "save_json", "save_excel", "save_csv"})
 # Receivers whose load()/exists() take a file, not a project folder.
 _NOT_TXO_RECEIVERS = frozenset({"os", "path", "json", "yaml", "pickle", "shutil", "Path"})
 _EXIT_BUILTINS = frozenset({"exit", "quit"})
@@ -131,7 +133,7 @@ def check_source(source: str, rel: str) -> list[Finding]:
     except SyntaxError as exc:
         message = f"Python syntax error: {exc.msg}"
         return [finding("TXO014", rel, exc.lineno or 1, message, column=exc.offset or None)]
-    return sorted(set(_call_findings(tree, rel)))
+    return sorted({*_call_findings(tree, rel), *hand_built_paths(tree, rel)})
 
 
 def check_scripts(root: Path) -> list[Finding]:
