@@ -1,3 +1,4 @@
+# tests/conftest.py
 """Fixtures for this project's tests: they run offline against txo_runtime.testing.
 
 Tests work on a throwaway copy of the project (config, schemas, src) in a temp folder, so

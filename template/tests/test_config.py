@@ -1,3 +1,4 @@
+# tests/test_config.py
 """Every config is valid against the project's schema, and secrets stay out of git."""
 
 from __future__ import annotations

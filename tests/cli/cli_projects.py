@@ -16,6 +16,7 @@ DATA = Path(txo_runtime.__file__).parent / "data"
 SCHEMA = "schemas/org-env-config-schema.json"
 
 CLEAN_SCRIPT = '''\
+# src/customers.py
 """Read customers and save them: every txo rule followed."""
 import os
 import sys

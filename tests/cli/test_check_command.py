@@ -65,7 +65,7 @@ def _seed_violations(root: Path) -> dict[str, tuple[str, int | None]]:
     write_json(root / "config/acme-prod-config-secrets.json", {"client-secret": "x"})
     (root / ".gitignore").write_text("config/acme-*-config-secrets.json\n")
     (root / "src/legacy.py").write_text(BAD_SCRIPT)
-    (root / "src/broken.py").write_text("def f(:\n    pass\n")
+    (root / "src/broken.py").write_text("# src/broken.py\ndef f(:\n    pass\n")
     (root / "config/logging-config.json").unlink()
     (root / "config/log-redaction-patterns.json").unlink()
     git(root, "add", "-A")
@@ -90,11 +90,12 @@ def _seed_violations(root: Path) -> dict[str, tuple[str, int | None]]:
         "TXO010": ("src/legacy.py", _line_of(script, "sys.exit(1)")),
         "TXO011": ("config/logging-config.json", None),
         "TXO012": ("config/log-redaction-patterns.json", None),
-        "TXO014": ("src/broken.py", 1),
+        "TXO014": ("src/broken.py", 2),
         "TXO016": (STALE_TEMP, None),
         "TXO017": ("src/legacy.py", _line_of(script, 'Path("config")')),
         "TXO018": ("src/legacy.py", _line_of(script, "os.path.join(")),
         "TXO019": ("src/legacy.py", _line_of(script, '"output/report.txt"')),
+        "TXO020": ("src/legacy.py", 1),
     }
 
 

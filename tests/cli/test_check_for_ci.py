@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from txo_tools.checks import RULES
 
 SCRIPT = '''\
-"""Three rule breaks, one of them silenced on its line."""
+# src/rules.py — three rule breaks, one of them silenced on its line
 
 
 def main(config):

@@ -105,3 +105,30 @@ def test_dir_joins_an_existing_path_helpers_import_below_sys_path_insert() -> No
     assert new is not None
     assert "from txo_runtime.path_helpers import get_path, Dir  # noqa: E402\n" in new
     assert new.count("import Dir") == 0 and new.count("txo_runtime.path_helpers") == 1
+
+
+@pytest.mark.parametrize(
+    ("before", "first_lines"),
+    [
+        (HEADER, ["# src/report.py", "from txo_runtime"]),
+        ('"""Doc."""\n' + HEADER, ["# src/report.py", '"""Doc."""']),
+        ("# src/old_name.py\n" + HEADER, ["# src/report.py", "from txo_runtime"]),
+        ("#!/usr/bin/env python\n" + HEADER, ["#!/usr/bin/env python", "# src/report.py"]),
+        ("# src/report.py\n" + HEADER, ["# src/report.py", "from txo_runtime"]),
+    ],
+    ids=["none", "before-docstring", "stale", "after-shebang", "already-right"],
+)
+def test_a_rewritten_script_starts_with_its_path_comment(before: str, first_lines: list) -> None:
+    result = rewrite_source(before, "src/report.py")
+    lines = (result.source or "").splitlines()
+    assert [line[: len(p)] for line, p in zip(lines, first_lines)] == first_lines
+    assert sum(line.startswith("# src/") for line in lines) == 1
+    added = [c for c in result.changes if c[1] == "path-comment"]
+    assert bool(added) == (not before.startswith("# src/report.py"))
+
+
+def test_the_path_comment_is_added_only_to_files_the_migration_rewrites() -> None:
+    v3 = "from txo_runtime.logger import setup_logger\n"
+    assert rewrite_source(v3, "src/new.py").source is None
+    once = rewrite_source(HEADER, "src/a.py").source or ""
+    assert rewrite_source(once, "src/a.py").source is None  # idempotent

@@ -147,7 +147,11 @@ def test_a_script_named_like_secrets_is_migrated_and_its_soft_fail_reported(
     for project in (routes.via_copier, routes.via_txo):
         script = (project / "src/rotate_secrets.py").read_text(encoding="utf-8")
         assert "from utils" not in script and "from txo_runtime.logger" in script
-        assert "`src/rotate_secrets.py:16`: reads config with `.get(...)`" in report(project)
+        assert script.startswith("# src/rotate_secrets.py\n")  # the path comment, added
+        # the follow-up names the line in the migrated file (one below the original)
+        line = next(n for n, t in enumerate(script.splitlines(), 1) if "config.get(" in t)
+        assert line == 17
+        assert f"`src/rotate_secrets.py:{line}`: reads config with `.get(...)`" in report(project)
 
 
 def test_copier_route_schema_keeps_the_template_sections_after_a_conflict(

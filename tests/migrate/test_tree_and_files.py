@@ -87,9 +87,12 @@ def test_soft_fail_config_reads_in_scripts_are_follow_ups_with_their_line(v21: P
     _git(v21, "add", "-A")
     _git(v21, "commit", "-qm", "reader")
     report = migrate_project(v21)
+    migrated = (v21 / "src/reader.py").read_text().splitlines()
+    line = next(n for n, text in enumerate(migrated, 1) if ".get('api-base-url')" in text)
+    assert (migrated[0], line) == ("# src/reader.py", 8)  # line 7 before the path comment
     found = [f.location for f in report.follow_ups if "`.get(...)`" in f.description]
-    assert found == ["src/reader.py:7"]
-    assert "`src/reader.py:7`: reads config with `.get(...)`" in report.to_markdown()
+    assert found == ["src/reader.py:8"]
+    assert "`src/reader.py:8`: reads config with `.get(...)`" in report.to_markdown()
 
 
 def test_migrated_configs_keep_the_files_own_indent(v21: Path) -> None:

@@ -15,7 +15,7 @@ from txo_tools.checks._config_rules import check_configs
 from txo_tools.checks._findings import RULES, Finding, Rule, finding
 from txo_tools.checks._git_rules import check_secrets_in_git
 from txo_tools.checks._sarif import to_sarif
-from txo_tools.checks._script_rules import check_scripts, check_source
+from txo_tools.checks._script_rules import check_path_comments, check_scripts, check_source
 from txo_tools.checks._selection import apply_suppressions, select_findings, validate_codes
 from txo_tools.checks._stale_files import check_stale_temp_files
 
@@ -80,6 +80,7 @@ def run_checks(
         *check_configs(project),
         *check_secrets_in_git(project),
         *check_scripts(project),
+        *check_path_comments(project),
         *check_stale_temp_files(project),
     ]
     chosen = select_findings(apply_suppressions(project, set(found)), select, ignore)

@@ -127,6 +127,11 @@ _RULE_LIST = (
         "path into a project folder written as a string",
         'Use get_path(Dir.X, "name") (from txo_runtime.path_helpers import Dir, get_path)',
     ),
+    Rule(
+        "TXO020",
+        "Python file without its path comment",
+        "Start the file with a comment naming its path: # src/my_script.py",
+    ),
 )
 
 RULES: MappingProxyType[str, Rule] = MappingProxyType({rule.code: rule for rule in _RULE_LIST})

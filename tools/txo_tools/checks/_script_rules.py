@@ -6,6 +6,8 @@ comments that merely mention ``print(`` are not findings):
 - TXO009 a folder string (``"output"``) where a ``Dir`` is expected
 - TXO010 ``sys.exit`` outside the ``if __name__ == "__main__":`` block
 - TXO017..TXO019 paths built by hand (``_path_rules``)
+- TXO020 the path comment (``# src/x.py``) missing or naming another file, in ``src/``
+  and ``tests/`` (:func:`check_path_comments`)
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from txo_runtime.path_helpers import Dir
+from txo_tools._path_comment import path_comment_problem
 from txo_tools._soft_fail import call_name as _call_name
 from txo_tools._soft_fail import is_soft_fail as _soft_fail
 from txo_tools.checks._findings import Finding, finding
 from txo_tools.checks._path_rules import hand_built_paths
 
-__all__ = ["check_scripts", "check_source"]
+__all__ = ["check_path_comments", "check_scripts", "check_source"]
 
 _FOLDERS = {member.value: member.name for member in Dir}
 # Callables whose first argument is a folder; save() takes the data first.
@@ -136,15 +139,39 @@ def check_source(source: str, rel: str) -> list[Finding]:
     return sorted({*_call_findings(tree, rel), *hand_built_paths(tree, rel)})
 
 
+def _path_comment_findings(source: str, rel: str) -> list[Finding]:
+    problem = path_comment_problem(source, rel)
+    if problem is None:
+        return []
+    return [
+        finding("TXO020", rel, problem.line, problem.message, problem.how_to_fix, column=1)
+    ]
+
+
+def _read_python(root: Path, folder: str) -> Iterator[tuple[str, str | Finding]]:
+    """(relative path, source text or the TXO014 finding of a file that cannot be read)."""
+    for path in sorted((root / folder).rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        try:
+            yield rel, path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            yield rel, finding("TXO014", rel, 1, f"Cannot read the file: {exc}")
+
+
+def check_path_comments(root: Path, folders: tuple[str, ...] = ("src", "tests")) -> list[Finding]:
+    """TXO020 for every ``src/**/*.py`` and ``tests/**/*.py`` (a file-level rule, so
+    :func:`check_source`, which checks code, does not report it)."""
+    found: list[Finding] = []
+    for folder in folders:
+        for rel, source in _read_python(root, folder):
+            if isinstance(source, str):
+                found += _path_comment_findings(source, rel)
+    return found
+
+
 def check_scripts(root: Path) -> list[Finding]:
     """Findings of every ``src/**/*.py`` of the project at ``root``."""
     found: list[Finding] = []
-    for path in sorted((root / "src").rglob("*.py")):
-        rel = path.relative_to(root).as_posix()
-        try:
-            source = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            found.append(finding("TXO014", rel, 1, f"Cannot read the file: {exc}"))
-            continue
-        found += check_source(source, rel)
+    for rel, source in _read_python(root, "src"):
+        found += check_source(source, rel) if isinstance(source, str) else [source]
     return found

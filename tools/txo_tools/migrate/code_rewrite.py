@@ -44,8 +44,13 @@ class CodeResult:
     follow_ups: list[tuple[int, str]] = field(default_factory=list)
 
 
-def rewrite_source(source: str) -> CodeResult:
-    """Return the v3.0 form of one Python file (``source=None`` if it needs no change)."""
+def rewrite_source(source: str, rel: str | None = None) -> CodeResult:
+    """Return the v3.0 form of one Python file (``source=None`` if it needs no change).
+
+    ``rel`` is the file's path relative to the project root: a rewritten file then starts
+    with its path comment (``# src/x.py``, placed after a ``#!`` or coding line, replacing
+    a comment that names an old path).
+    """
     import libcst as cst
     from libcst.codemod import CodemodContext
 
@@ -60,9 +65,28 @@ def rewrite_source(source: str) -> CodeResult:
     rewriter = LegacyRewriter(CodemodContext())
     new_module = rewriter.transform_module(module)
     result = CodeResult(None, rewriter.changes, rewriter.follow_ups)
-    if new_module.code != source:
-        result.source = new_module.code
+    code = new_module.code
+    if rel is not None:
+        code = _with_path_comment(code, rel, result)
+    if code != source:
+        result.source = code
     return result
+
+
+def _with_path_comment(code: str, rel: str, result: CodeResult) -> str:
+    from txo_tools._path_comment import path_comment, path_comment_problem, with_path_comment
+
+    problem = path_comment_problem(code, rel)
+    if problem is None:
+        return code
+    result.changes.append(
+        (
+            problem.line,
+            "path-comment",
+            f"path comment `{path_comment(rel)}` added as the file's first line",
+        )
+    )
+    return with_path_comment(code, rel)
 
 
 def folder_constant(value: Any) -> Dir | None:

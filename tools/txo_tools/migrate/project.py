@@ -337,7 +337,7 @@ def _plan_code(tree: ProjectTree, report: MigrationReport, vendored: set[str]) -
         text = tree.current(rel)
         if text is None:
             continue
-        result = rewrite_source(text)
+        result = rewrite_source(text, rel)
         for line, kind, description in result.changes:
             report.add(rel, kind, f"line {line}: {description}")
         for line, description in result.follow_ups:
