@@ -233,6 +233,10 @@ STARTERS = (
     "src/call_soap_service.py",
     "tests/test_fetch_customers.py",
     "tests/test_call_soap_service.py",
+    "src/try_me_script.py",
+    "tests/test_features.py",
+    "config/demo-test-config.json",
+    "config/demo-test-config-secrets.json.example",
 )
 
 

@@ -6,6 +6,8 @@
    client credentials, 250 customers served in OData pages of 50).
 3. Point the demo project's test config at it, write the client secret into the git-ignored
    secrets file, and run ``python -m src.fetch_customers acme test`` with rate limiting on.
+   Then the seeds' try-me path against the same server: ``python -m src.try_me_script demo
+   test`` (config, secrets, redaction, OData paging, rate limiting and save in one run).
 4. Print the output files and the log file, check the log holds no token or secret, stop
    the server (also on failure). Exit code 0 on success, 1 otherwise.
 
@@ -124,6 +126,23 @@ def run_starter(project: Path) -> None:
         raise DemoError(f"fetch_customers failed with exit code {result.returncode}")
 
 
+def run_try_me(project: Path, server: dict[str, Any]) -> None:
+    """The try-me script against the running server (its demo config points at it)."""
+    config_file = project / "config" / "demo-test-config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config["global"]["api-base-url"] = server["odata_url"]
+    config["global"]["oauth-token-url"] = server["token_url"]
+    config_file.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    example = config_file.with_name("demo-test-config-secrets.json.example")
+    shutil.copyfile(example, example.with_name("demo-test-config-secrets.json"))
+    command = [sys.executable, "-m", "src.try_me_script", "demo", "test"]
+    _say(f"Running: python {' '.join(command[1:])}  (in {project})")
+    env = {key: value for key, value in os.environ.items() if key != "TXO_PROJECT_ROOT"}
+    result = subprocess.run(command, cwd=project, env=env, check=False)
+    if result.returncode != 0:
+        raise DemoError(f"try_me_script failed with exit code {result.returncode}")
+
+
 def check_logs(logs: list[Path], secret: str) -> None:
     """The demo's promise: no token and no secret in any log file."""
     if not logs:
@@ -142,7 +161,9 @@ def report(project: Path, secret: str) -> None:
     logs = sorted((project / "logs").glob("*.log*"))
     if not {p.suffix for p in outputs} >= {".xlsx", ".json"}:
         raise DemoError(f"Expected .xlsx and .json outputs, found {[p.name for p in outputs]}")
-    rows = json.loads(next(p for p in outputs if p.suffix == ".json").read_text("utf-8"))
+    prefix = f"{ORG_ID}-{ENV_TYPE}-customers_"
+    starter = next(p for p in outputs if p.suffix == ".json" and p.name.startswith(prefix))
+    rows = json.loads(starter.read_text("utf-8"))
     check_logs(logs, secret)
     _say(f"Fetched {len(rows)} customers through OData paging.")
     for path in outputs:
@@ -165,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         with demo_server() as server:
             configure_project(project, server)
             run_starter(project)
+            run_try_me(project, server)
             report(project, server["client_secret"])
     except DemoError as error:
         print(f"[demo] FAILED: {error}", file=sys.stderr)

@@ -16,6 +16,7 @@ from tests.conftest import ENV_TYPE, ORG_ID, PROJECT_ROOT
 CONFIG_DIR = PROJECT_ROOT / "config"
 SCHEMA_FILE = PROJECT_ROOT / "schemas" / "org-env-config-schema.json"
 CONFIG_FILES = sorted(CONFIG_DIR.glob("*-*-config.json"))  # not logging-config.json
+DEMO_CONFIG = "demo-test-config.json"  # the try-me script's, for the local demo server
 
 
 def _read(path: Path) -> dict:
@@ -46,7 +47,18 @@ def test_every_config_has_a_secrets_example_with_placeholders_only(config_file: 
     example = config_file.with_name(config_file.stem + "-secrets.json.example")
     secrets = _read(example)
     assert secrets, f"{example.name} is empty"
+    if config_file.name == DEMO_CONFIG:
+        return  # the local demo server's public secret; see the test below
     assert all(str(value).startswith("replace-with-") for value in secrets.values())
+
+
+def test_the_demo_config_whose_example_holds_a_public_secret_talks_to_loopback_only() -> None:
+    config_file = CONFIG_DIR / DEMO_CONFIG
+    if not config_file.is_file():
+        pytest.skip("this project has no try-me script")
+    settings = _read(config_file)["global"]
+    urls = [settings["api-base-url"], settings["oauth-token-url"]]  # where requests go
+    assert all(url.startswith("http://127.0.0.1:") for url in urls)
 
 
 def test_real_secrets_files_are_git_ignored() -> None:

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 
 from txo_tools.checks import RULES
 
-SCRIPT = '''\
+SCRIPT = """\
 # src/rules.py — three rule breaks, one of them silenced on its line
 
 
@@ -22,7 +22,7 @@ def main(config):
     print("a")  # txo: ignore[TXO008]
     print("b")
     return url
-'''
+"""
 
 # The parts of SARIF 2.1.0 (OASIS) that code hosts read, as the standard requires them.
 SARIF_SUBSET = {

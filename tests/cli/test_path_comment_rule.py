@@ -17,8 +17,8 @@ def _path_comment_findings(root: Path) -> list[tuple[str, int | None, str, str]]
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('"""Docs."""\n', (1, "does not start with its path comment", "Add '# {rel}' as the first line")),
-        ("# src/old.py\nx = 1\n", (1, "names src/old.py, but the file is {rel}", "Change line 1 to '# {rel}'")),
+        ('"""Docs."""\n', (1, "does not start with its path comment", "Add '# {rel}' as the")),
+        ("# src/old.py\nx = 1\n", (1, "names src/old.py, but the file is {rel}", "Change line 1")),
         ("#!/usr/bin/env python\nx = 1\n", (2, "does not start", "Add '# {rel}' as line 2")),
         ("# -*- coding: utf-8 -*-\nx = 1\n", (2, "does not start", "Add '# {rel}' as line 2")),
     ],

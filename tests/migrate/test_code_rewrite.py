@@ -121,7 +121,7 @@ def test_dir_joins_an_existing_path_helpers_import_below_sys_path_insert() -> No
 def test_a_rewritten_script_starts_with_its_path_comment(before: str, first_lines: list) -> None:
     result = rewrite_source(before, "src/report.py")
     lines = (result.source or "").splitlines()
-    assert [line[: len(p)] for line, p in zip(lines, first_lines)] == first_lines
+    assert [line[: len(p)] for line, p in zip(lines, first_lines, strict=False)] == first_lines
     assert sum(line.startswith("# src/") for line in lines) == 1
     added = [c for c in result.changes if c[1] == "path-comment"]
     assert bool(added) == (not before.startswith("# src/report.py"))

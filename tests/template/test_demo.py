@@ -27,7 +27,10 @@ def test_demo_prints_output_paths_and_leaves_no_secret_in_the_log(
     assert result.returncode == 0, result.stdout + result.stderr
     outputs = re.findall(r"^\[demo\] Output: (\S+)$", result.stdout, re.MULTILINE)
     logs = re.findall(r"^\[demo\] Log:\s+(\S+)", result.stdout, re.MULTILINE)
-    assert sorted(Path(p).suffix for p in outputs) == [".json", ".xlsx"]
+    names = sorted(Path(p).name for p in outputs)
+    assert [Path(n).suffix for n in names] == [".json", ".xlsx", ".json"], names
+    assert names[2].startswith("demo-test-try-me-customers_")  # the try-me path ran too
+    assert "6 save: 250 customers" in result.stdout + result.stderr
     assert all(Path(p).is_file() and Path(p).parent == build / "output" for p in outputs)
     assert re.search(r"Fetched 250 customers", result.stdout)
     assert logs and all(Path(p).is_file() for p in logs)

@@ -143,9 +143,7 @@ def _path_comment_findings(source: str, rel: str) -> list[Finding]:
     problem = path_comment_problem(source, rel)
     if problem is None:
         return []
-    return [
-        finding("TXO020", rel, problem.line, problem.message, problem.how_to_fix, column=1)
-    ]
+    return [finding("TXO020", rel, problem.line, problem.message, problem.how_to_fix, column=1)]
 
 
 def _read_python(root: Path, folder: str) -> Iterator[tuple[str, str | Finding]]:

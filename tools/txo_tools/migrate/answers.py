@@ -15,7 +15,11 @@ ANSWERS_FILE = ".copier-answers.yml"
 ADOPTED_VERSION = "v3.0.0"
 _CONFIG_NAME = re.compile(r"^(?P<org>[a-z][a-z0-9-]*)-(?P<env>[a-z][a-z0-9_]*)-config\.json$")
 _ENV_ORDER = ["dev", "test", "qa", "staging", "uat", "prod"]
-STARTERS = {"use_odata": "src/fetch_customers.py", "use_soap": "src/call_soap_service.py"}
+STARTERS = {
+    "use_odata": "src/fetch_customers.py",
+    "use_soap": "src/call_soap_service.py",
+    "use_try_me": "src/try_me_script.py",
+}
 _HEADER = "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n"
 
 
