@@ -307,3 +307,33 @@ def test_seed_path_centralization_correct_form_runs_and_each_wrong_form_is_repor
         ("TXO019", 14, fix),
         ("TXO017", 15, fix),
     ]
+
+
+# --- "Architecture Decisions: See ADR Records" (script guide, "For More Information") ---
+
+DELIBERATE_DEVIATIONS = {
+    "two distributions": "Two distributions from one repository",
+    "package per concern": "A package per concern",
+    "stdlib logger, no singleton": "not a `TxoLogger` singleton",
+    "one engine with tenacity": "One attempt-and-retry engine, built on tenacity",
+    "no config cache": "No configuration cache",
+    "KeyError and HelpfulError": "deliberately not a `HelpfulError`",
+    "symbols only on a terminal": "symbols on a terminal, plain labels elsewhere",
+    "retries only where safe": "Retries only where they are safe",
+    "shared sessions": "not thread-local ones",
+    "strings still accepted": "strings still accepted for one major version",
+    "fraction and percentage": "reports a fraction and a percentage",
+    "warning at definition": "warns once, when the function is defined",
+    "ast checks": "Checks read code with `ast`",
+}
+
+
+@pytest.mark.parametrize("heading", DELIBERATE_DEVIATIONS.values(), ids=DELIBERATE_DEVIATIONS)
+def test_seed_adr_record_names_each_deliberate_deviation_with_its_reason(heading: str) -> None:
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    text = (repo / "docs" / "decisions.md").read_text(encoding="utf-8")
+    (record,) = [part for part in text.split("\n### ") if heading in part]
+    assert "**Decision.**" in record and "**Why.**" in record
+    assert "Design decisions: decisions.md" in (repo / "mkdocs.yml").read_text(encoding="utf-8")
