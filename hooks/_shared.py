@@ -80,7 +80,17 @@ def validate_answers(answers: Mapping[str, Any]) -> list[str]:
     for name, allowed in CHOICES.items():
         if name in answers and str(answers[name]) not in allowed:
             errors.append(f"{name} must be one of {', '.join(allowed)}; got '{answers[name]}'")
+    if org_id == "demo" and _is_yes(answers.get("use_try_me", False)):
+        errors.append(
+            "org_id 'demo' is the try-me script's demo organisation "
+            "(config/demo-test-config.json): choose another org_id or answer no to use_try_me"
+        )
     return errors
+
+
+def _is_yes(value: Any) -> bool:
+    """A yes/no answer as either engine passes it (True, "true", "yes", "1" ...)."""
+    return str(value).strip().lower() in {"true", "yes", "y", "1", "on"}
 
 
 # ------------------------------------------------------------------ project layout

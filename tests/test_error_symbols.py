@@ -98,12 +98,14 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def _run_on_terminal(project: Path, env: dict[str, str], *args: str) -> tuple[int, str]:
-    """Run the script with stderr on a real pseudo-terminal; returns (exit code, output)."""
+def _run_on_terminal(
+    project: Path, env: dict[str, str], *args: str, module: str = "src.demo"
+) -> tuple[int, str]:
+    """Run a module with stderr on a real pseudo-terminal; returns (exit code, output)."""
     controller, terminal = pty.openpty()
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "src.demo", *args],
+            [sys.executable, "-m", module, *args],
             cwd=project,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -179,3 +181,21 @@ def test_a_pipe_gets_plain_labels_unless_the_user_opts_in(
     assert "Problem: Nothing to do" in result.stderr
     assert ("❌ Problem:" in result.stderr) is expected
     assert "❌" not in _log_text(project)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_the_txo_command_follows_the_same_rule_on_a_terminal(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-such-project")
+    code, shown = _run_on_terminal(tmp_path, _env(), "check", missing, module="txo_tools")
+    assert code == 1
+    assert "❌ Problem:" in shown and "✅ Solution:" in shown
+
+    piped = subprocess.run(
+        [sys.executable, "-m", "txo_tools", "check", missing],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+    assert "Problem:" in piped.stderr and "❌" not in piped.stderr

@@ -75,3 +75,15 @@ def test_the_try_me_answer_refuses_the_demo_org_id(tmp_path: Path, home: Path) -
     result = copier_copy(tmp_path / "demo", home, {"org_id": "demo"}, check=False)
     assert result.returncode != 0
     assert "try-me script's demo" in result.stdout + result.stderr
+
+
+def test_cookiecutter_refuses_the_demo_org_id_as_copier_does(tmp_path: Path, home: Path) -> None:
+    from tests.template.conftest import cookiecutter_generate
+
+    result = cookiecutter_generate(tmp_path / "out", home, {"org_id": "demo"}, check=False)
+    assert result.returncode != 0
+    assert "try-me script's demo organisation" in result.stderr
+    allowed = cookiecutter_generate(
+        tmp_path / "ok", home, {"org_id": "demo", "use_try_me": "no"}, check=False
+    )
+    assert allowed.returncode == 0, allowed.stderr
