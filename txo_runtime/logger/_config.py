@@ -78,11 +78,11 @@ class LoggingSettings:
         return self.console_format == JSON_FORMAT
 
 
-def _problem(path: Path, problem: str) -> HelpfulError:
+def _problem(path: Path, problem: str, hint: str = "") -> HelpfulError:
     return HelpfulError(
         what_went_wrong=f"Logging config '{path}' is invalid: {problem}",
-        how_to_fix="Correct it (format in docs/logging.md) or start again from the packaged "
-        f"default: cp '{packaged_data(LOGGING_CONFIG_FILE)}' '{path}'",
+        how_to_fix=f"{hint}Correct it (format in docs/logging.md) or start again from the "
+        f"packaged default: cp '{packaged_data(LOGGING_CONFIG_FILE)}' '{path}'",
         example='"console": {"level": "INFO", "format": "%(asctime)s %(levelname)s %(message)s"}',
     )
 
@@ -172,7 +172,8 @@ def _check_format(fmt: str, datefmt: str | None, path: Path, where: str) -> None
     try:
         logging.Formatter(fmt, datefmt, validate=True).format(record)
     except (ValueError, KeyError, TypeError) as exc:
-        raise _problem(path, f"{where} format {fmt!r} does not work ({exc!r})") from exc
+        hint = f'Use a logging %-style format or "{JSON_FORMAT}" (one JSON object per line). '
+        raise _problem(path, f"{where} format {fmt!r} does not work ({exc!r})", hint) from exc
 
 
 def _file_settings(section: dict[str, Any], path: Path) -> FileSettings:

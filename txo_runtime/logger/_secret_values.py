@@ -237,21 +237,24 @@ class SecretRegistry:
     def _redact_fallback(self, text: str) -> str:
         # A substring test per form is the fastest pure-Python way for the few dozen forms
         # a script has, and the common case (no secret in the line) only tests.
-        for variant in self._scan:
-            if variant in text:
-                text = text.replace(variant, REDACTED)
+        found = [form for form in self._scan if form in text]
         if self._prefixes:
-            text = self._redact_indexed(text)
-        return text
+            found += self._indexed_forms(text)
+        if not found:
+            return text
+        spans = []
+        for form in found:  # every occurrence, overlapping ones too: one marker per union
+            index = text.find(form)
+            while index >= 0:
+                spans.append((index, index + len(form)))
+                index = text.find(form, index + 1)
+        return _replace_spans(text, spans)
 
-    def _redact_indexed(self, text: str) -> str:
+    def _indexed_forms(self, text: str) -> list[str]:
         """Many forms: look the line's slices up among the forms' prefixes."""
         prefixes = self._prefixes
         grams = {text[i : i + _PREFIX] for i in range(len(text) - _PREFIX + 1)}
         if prefixes.isdisjoint(grams):
-            return text
+            return []
         with self._lock:  # buckets are lists a writer may be appending to
-            found = {v for g in grams & prefixes for v in self._by_prefix[g] if v in text}
-        for variant in sorted(found, key=len, reverse=True):
-            text = text.replace(variant, REDACTED)
-        return text
+            return [v for g in grams & prefixes for v in self._by_prefix[g] if v in text]
