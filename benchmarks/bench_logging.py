@@ -1,6 +1,7 @@
 """Logging through ``setup_logger()`` vs plain stdlib logging with the same two handlers.
 
-Run: ``.venv/bin/python benchmarks/bench_logging.py [--lines 20000] [--repeat 7]``
+Run: ``.venv/bin/python benchmarks/bench_logging.py [--lines 20000] [--repeat 7]
+[--pure-python]`` (``--pure-python``: as without the ``fast-redaction`` extra)
 
 Both sides log the same line mix at INFO to a console handler (``sys.stderr`` redirected to
 a temp file) and a ``RotatingFileHandler`` (same size limit) with the packaged formats and a
@@ -246,7 +247,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=7, help="median of N interleaved runs")
+    parser.add_argument(
+        "--pure-python", action="store_true", help="the secret engine without ahocorasick-rs"
+    )
     args = parser.parse_args()
+    if args.pure_python:
+        sys.modules["ahocorasick_rs"] = None  # type: ignore[assignment]  # import fails
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         runs: dict[str, Callable[[], float]] = {}
