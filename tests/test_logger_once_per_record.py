@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import pickle
 import logging
 import sys
 import threading
@@ -128,6 +129,14 @@ def test_a_secret_registered_between_two_records_is_redacted_in_the_next(
     register_secret("Late-S3cret-Value")
     logger.info("after %s", "Late-S3cret-Value")
     assert capsys.readouterr().err.splitlines() == ["before Late-S3cret-Value", "after [REDACTED]"]
+
+
+def test_a_formatted_record_still_pickles_for_another_process() -> None:
+    register_secret(SECRET)
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "key %s", (SECRET,), None)
+    assert RedactingFormatter("%(message)s").format(record) == "key [REDACTED]"
+    copy = pickle.loads(pickle.dumps(record))  # what QueueHandler/SocketHandler do
+    assert RedactingFormatter("%(levelname)s %(message)s").format(copy) == "INFO key [REDACTED]"
 
 
 # --- the two secret engines ------------------------------------------------------------------

@@ -72,6 +72,11 @@ class RedactedRecord:
         self.stack_info = stack_info
         self.extra: dict[str, Any] | None = None  # computed on demand (JSON output)
 
+    def __reduce__(self) -> tuple[type[None], tuple[()]]:
+        """Unpickled as ``None``: a record sent to another process (``QueueHandler``,
+        ``SocketHandler``) carries no compiled rules; the receiver redacts it afresh."""
+        return (type(None), ())
+
 
 def redacted_record(
     record: logging.LogRecord,
