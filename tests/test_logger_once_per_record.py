@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
-import pickle
 import logging
+import pickle
 import sys
 import threading
 from pathlib import Path
