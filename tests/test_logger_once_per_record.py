@@ -102,6 +102,21 @@ def test_the_rotating_file_handler_formats_each_record_once(
     assert len(formats) == 3
 
 
+def test_rotation_still_happens_and_every_record_is_written_once(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    config = json.loads((DATA / "logging-config.json").read_text(encoding="utf-8"))
+    config["file"].update(format="%(message)s", max_bytes=200, backup_count=50)
+    write_json(root / "config" / "logging-config.json", config)
+    logger = setup_logger(root=root)
+    for index in range(20):
+        logger.debug("record %03d password=Rot4te-%d", index, index)
+    logging.getLogger().handlers[-1].flush()
+    files = sorted((root / "logs").glob("*.log*"))
+    written = [text for f in files for text in f.read_text(encoding="utf-8").splitlines()]
+    assert len(files) >= 3  # rolled over (about 6 records of 32 bytes per 200-byte file)
+    assert sorted(written) == [f"record {index:03d} password=[REDACTED]" for index in range(20)]
+
+
 def test_a_format_naming_an_extra_field_redacts_the_whole_line() -> None:
     formatter = RedactingFormatter("%(message)s [%(target)s]")
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "calling", None, None)
