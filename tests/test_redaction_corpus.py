@@ -268,6 +268,67 @@ SECRET_LINES: list[tuple[str, str, list[str]]] = [
         "x_api_key=XaK3yValue99 AccountKey=AccK3yValue==;",
         ["XaK3yValue99", "AccK3yValue"],
     ),
+    # credentials in URL query parameters whose names are not secret words on their own
+    (
+        "oauth-code-in-redirect-url",
+        "GET /callback?code=0.AXEAq8Fz2LmX9vR4pW6sY1nB3kD7fH5jG0cA&state=42&session_state=x",
+        ["0.AXEAq8Fz2LmX9vR4pW6sY1nB3kD7fH5jG0cA"],
+    ),
+    (
+        "api-key-in-query",
+        "GET https://api.example.com/v1/geocode?address=Main+St&key=Zq8kLm2xT9vB4nW7pR1sAbc",
+        ["Zq8kLm2xT9vB4nW7pR1sAbc"],
+    ),
+    (
+        "aws-presigned-url",
+        "GET https://b.s3.amazonaws.com/f.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=AKIAZ7Q4M2X9L5T8W3RB%2F20261125%2Fus-east-1%2Fs3%2Faws4_request"
+        "&X-Amz-Signature=9f2c1e8b7d6a5f4e3d2c1b0a9f8e7d6c&X-Amz-Security-Token=FwoGZXIvYXdzEJr1",
+        ["AKIAZ7Q4M2X9L5T8W3RB", "9f2c1e8b7d6a5f4e3d2c1b0a9f8e7d6c", "FwoGZXIvYXdzEJr1"],
+    ),
+    (
+        "google-signed-url",
+        "https://storage.googleapis.com/b/o?X-Goog-Algorithm=GOOG4-RSA-SHA256"
+        "&X-Goog-Credential=svc%40proj.iam.gserviceaccount.com%2F20261125%2Fauto"
+        "&X-Goog-Signature=5e0c7a9b3d1f",
+        ["svc%40proj.iam.gserviceaccount.com", "5e0c7a9b3d1f"],
+    ),
+    (
+        "graph-token-in-query",
+        "wss://graph.example.com/notify?access_token=Gr4phT0kenValue1&client_assertion="
+        "Cl1entAss3rtionValue99",
+        ["Gr4phT0kenValue1", "Cl1entAss3rtionValue99"],
+    ),
+    # custom x-...-key / x-...-token / x-...-secret headers
+    ("functions-key-header", "x-functions-key: Fn4Key0AbcDefGh", ["Fn4Key0AbcDefGh"]),
+    (
+        "custom-headers-repr",
+        "headers={'X-Acme-Api-Token': 'acmeT0k3n', 'x-partner-secret': 'p4rtnerS',"
+        " 'X-Shop-Key': 'sh0pKeyV4l'}",
+        ["acmeT0k3n", "p4rtnerS", "sh0pKeyV4l"],
+    ),
+    # 40+-character keys of any alphabet
+    (
+        "lower-case-and-digits-key",
+        "using key q8fz2lmx9vr4pw6sy1nb3kd7fh5jg0ca2et9ui4oz now",
+        ["q8fz2lmx9vr4pw6sy1nb3kd7fh5jg0ca2et9ui4oz"],
+    ),
+    (
+        "upper-case-and-digits-key",
+        "using key Q8FZ2LMX9VR4PW6SY1NB3KD7FH5JG0CA2ET9UI4OZ now",
+        ["Q8FZ2LMX9VR4PW6SY1NB3KD7FH5JG0CA2ET9UI4OZ"],
+    ),
+    (
+        "mixed-letters-only-key",
+        "using key qWeRtYuIoPaSdFgHjKlZxCvBnMqWeRtYuIoPaSdFg now",
+        ["qWeRtYuIoPaSdFgHjKlZxCvBnMqWeRtYuIoPaSdFg"],
+    ),
+    # secrets told in words
+    ("password-in-prose", "the password is hunter2! please change it", ["hunter2"]),
+    ("secret-in-prose-quoted", 'The secret was "Xy9-abc-def".', ["Xy9-abc-def"]),
+    ("api-key-in-prose", "Your new API key is set to Ak3yV4lue99", ["Ak3yV4lue99"]),
+    # letters-only bearer values
+    ("letters-only-bearer", "retry with Bearer abcdefghijklmnop", ["abcdefghijklmnop"]),
     # personal data on by default (cards, IBAN): customer records in ERP/CRM debug output
     ("card-in-free-text", "Payment with card: 4111-1111-1111-1111", ["4111-1111-1111-1111"]),
     (
@@ -345,6 +406,22 @@ BENIGN_LINES: list[tuple[str, str]] = [
         '{"@odata.etag": "W/\\"JzQ0O0VnQUFBQUo3QlVNQU1RQXdBREFBTUFBd0FBQUFBQUE9MTswMDsn\\"", '
         '"number": "10000"}',
     ),
+    # look-alikes of the credential classes: short query values, other x- headers, hex
+    ("short-query-values", "GET /odata/Orders?code=200&key=42&auth=none HTTP/1.1"),
+    ("other-custom-headers", "x-request-id: 4711 x-ratelimit-remaining: 99 x-ms-keyvault: on"),
+    (
+        "digest-and-guid-list",
+        "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 ids "
+        "6f1c2b9e-4d3a-4e5f-8a7b-1c2d3e4f5a6b-7a2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+    ),
+    ("long-slug-with-digits", "exported report-2026-11-25-customers-export-final-version-2"),
+    ("long-lower-case-word-run", "module txoruntimeloggerredactioncorpuscheckpointhelper"),
+    (
+        "prose-without-secret",
+        "Password is incorrect; the token was expired; secret is missing; "
+        "Access token is valid for 3599 seconds; tokens are None",
+    ),
+    ("bearer-words", "Bearer authorization required; bearer tokens are refreshed"),
     # personal-data look-alikes: they fail the class's check
     ("order-number-luhn-fails", "Order 4111111111111112 shipped on 2026-11-25"),
     ("ean-barcode", "Item EAN 4006381330060, IMEI 490154203237518"),

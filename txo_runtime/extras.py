@@ -36,6 +36,7 @@ EXTRA_OF = MappingProxyType(
         "lxml": "soap",
         "pyarrow": "parquet",
         "rich": "progress",
+        "ahocorasick_rs": "fast-redaction",
     }
 )
 

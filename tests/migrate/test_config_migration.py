@@ -161,6 +161,24 @@ def test_a_v21_value_the_v30_loader_refuses_keeps_the_default_and_the_rest_carri
     assert len([f for f in result.follow_ups if "does not work in v3.0" in f]) == 2
 
 
+def test_a_v21_json_formatter_becomes_the_v30_json_format(tmp_path: Path) -> None:
+    from txo_runtime.logger import load_logging_settings
+
+    default = json.loads((DATA / "logging-config.json").read_text())
+    old = _v21_logging("INFO", "DEBUG", {})
+    file_formatter = old["handlers"]["file"]["formatter"]
+    old["formatters"][file_formatter] = {
+        "()": "pythonjsonlogger.jsonlogger.JsonFormatter",
+        "format": "%(asctime)s %(levelname)s %(message)s",
+    }
+    result = migrate_logging(old, default)
+    assert result.data["file"]["format"] == "json"
+    assert result.data["console"]["format"] == default["console"]["format"]
+    path = tmp_path / "logging-config.json"
+    path.write_text(dumps(result.data))
+    assert load_logging_settings(path).file.json  # scripts start and write JSON lines
+
+
 # --- log-redaction-patterns.json -------------------------------------------------------------
 
 

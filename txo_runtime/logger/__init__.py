@@ -36,7 +36,7 @@ import traceback
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TextIO
+from typing import TextIO
 
 from txo_runtime.exceptions import TxoBaseError, render_user_message, symbols_supported
 from txo_runtime.logger._config import (
@@ -44,6 +44,12 @@ from txo_runtime.logger._config import (
     PATTERNS_FILE,
     LoggingSettings,
     load_logging_settings,
+)
+from txo_runtime.logger._formatters import (
+    ContextFilter,
+    JsonFormatter,
+    RedactingFormatter,
+    TokenRedactionFilter,
 )
 from txo_runtime.logger._hooks import (
     install_excepthook,
@@ -53,12 +59,12 @@ from txo_runtime.logger._hooks import (
     route_loguru_when_imported,
     unroute_loguru,
 )
+from txo_runtime.logger._record_redaction import CACHE_ATTRIBUTE, CONSOLE_SYMBOL_TEXT
 from txo_runtime.logger._redaction import RedactionRules, load_redaction_rules
 from txo_runtime.logger._secret_values import MIN_SECRET_LENGTH
 from txo_runtime.logger._state import (
     DEFAULT_LOGGER_NAME,
     LoggingState,
-    active_rules,
     redact,
     state,
 )
@@ -70,6 +76,7 @@ __all__ = [
     "LOGGING_CONFIG_FILE",
     "MIN_SECRET_LENGTH",
     "ContextFilter",
+    "JsonFormatter",
     "RedactingFormatter",
     "RedactionRules",
     "TokenRedactionFilter",
@@ -85,10 +92,6 @@ __all__ = [
     "setup_logger",
 ]
 
-NO_CONTEXT = "-"  # %(org_id)s / %(env_type)s before they are known
-# Record attribute (``extra={CONSOLE_SYMBOL_TEXT: text}``): the message with ❌ / ✅ / 📝
-# labels, shown instead of the plain message by a console that can display them.
-CONSOLE_SYMBOL_TEXT = "txo_console_symbol_text"
 _HANDLER_MARKER = "txo_setup_key"  # set on every handler setup_logger installs
 _PLAIN_HOOK_MARKER = "txo_plain_errors_previous_hook"  # our hook for errors before setup
 
@@ -120,94 +123,29 @@ def register_secrets(values: Iterable[str]) -> None:
         )
 
 
-def set_log_context(org_id: str | None = None, env_type: str | None = None) -> None:
-    """Values for ``%(org_id)s`` and ``%(env_type)s``; ``None`` keeps the current one."""
+def set_log_context(
+    org_id: str | None = None,
+    env_type: str | None = None,
+    *,
+    script: str | None = None,
+    run_id: str | None = None,
+) -> None:
+    """Values for ``%(org_id)s``, ``%(env_type)s``, ``%(script)s`` and ``%(run_id)s``
+    (and the JSON fields of the same names); ``None`` keeps the current one.
+
+    The script runner sets ``script`` (the script's module name) and ``run_id`` (one per
+    run), so every record of a run can be told from the records of other runs.
+    """
     current = state()
-    if org_id is not None:
-        current.org_id = org_id
-    if env_type is not None:
-        current.env_type = env_type
-
-
-# --- filters and formatter -------------------------------------------------------------------
-
-
-class ContextFilter(logging.Filter):
-    """Adds ``org_id``, ``env_type`` and ``elapsed`` (seconds since setup) to records.
-
-    Put it on handlers, not loggers: a logger's filters do not see propagated records.
-    Values given with ``extra=`` win.
-    """
-
-    def __init__(self, name: str = "") -> None:
-        super().__init__(name)
-        self._state = state()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        _add_context(record, self._state)
-        return True
-
-
-def _add_context(record: logging.LogRecord, current: LoggingState) -> None:
-    if not hasattr(record, "org_id"):
-        record.org_id = current.org_id or NO_CONTEXT
-    if not hasattr(record, "env_type"):
-        record.env_type = current.env_type or NO_CONTEXT
-    if not hasattr(record, "elapsed"):
-        record.elapsed = max(0.0, record.created - current.started)
-
-
-class RedactingFormatter(logging.Formatter):
-    """Formats the record, then redacts the whole resulting text.
-
-    The primary mechanism: whatever the format string, whatever logger the record came
-    from, the exception traceback and stack info are part of the text that is redacted.
-    ``rules=None`` uses the project's rules once :func:`setup_logger` has run.
-    """
-
-    def __init__(
-        self,
-        fmt: str | None = None,
-        datefmt: str | None = None,
-        style: Any = "%",
-        validate: bool = True,
-        *,
-        rules: RedactionRules | None = None,
-    ) -> None:
-        super().__init__(fmt, datefmt, style, validate)
-        self._rules = rules
-        self._state = state()
-
-    def format(self, record: logging.LogRecord) -> str:
-        _add_context(record, self._state)  # user formats may name our fields
-        text = self._state.secrets.redact(super().format(record))
-        return (self._rules or active_rules(self._state)).redact(text)
-
-
-class TokenRedactionFilter(logging.Filter):
-    """Redacts a record's message, args, exception text and stack info in place.
-
-    For handlers that keep their own (non-redacting) formatter. It cannot see text a
-    custom formatter adds later; prefer :class:`RedactingFormatter`.
-    """
-
-    def __init__(self, name: str = "", *, rules: RedactionRules | None = None) -> None:
-        super().__init__(name)
-        self._rules = rules
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):  # bad %-args: the handler reports it when emitting
-            return True
-        record.msg, record.args = redact(message, self._rules), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text, self._rules)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info, self._rules)
-        return True
+    with current.lock:
+        if org_id is not None:
+            current.org_id = org_id
+        if env_type is not None:
+            current.env_type = env_type
+        if script is not None:
+            current.script = script
+        if run_id is not None:
+            current.run_id = run_id
 
 
 # --- handlers --------------------------------------------------------------------------------
@@ -269,12 +207,34 @@ class _ConsoleHandler(_RedactedErrors, logging.StreamHandler):
         so the log file beside the console keeps the plain text."""
         text = getattr(record, CONSOLE_SYMBOL_TEXT, None)
         if isinstance(text, str) and symbols_supported(self.stream):
-            record = logging.makeLogRecord({**record.__dict__, "msg": text, "args": None})
+            fields = {k: v for k, v in vars(record).items() if k != CACHE_ATTRIBUTE}
+            record = logging.makeLogRecord({**fields, "msg": text, "args": None})
         return super().format(record)
 
 
 class _FileHandler(_RedactedErrors, logging.handlers.RotatingFileHandler):
-    """The rotating log file, with redacted error reports."""
+    """The rotating log file, with redacted error reports, formatting each record once.
+
+    ``RotatingFileHandler.emit`` formats the record twice: once to decide whether to roll
+    over (``shouldRollover``) and once to write it. The text of the record being emitted is
+    kept for the second call (``emit`` runs under the handler's lock).
+    """
+
+    _last: tuple[logging.LogRecord, str] | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        last = self._last
+        if last is not None and last[0] is record:
+            return last[1]
+        text = super().format(record)
+        self._last = (record, text)
+        return text
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            super().emit(record)
+        finally:
+            self._last = None
 
 
 def _make_handlers(
@@ -282,7 +242,7 @@ def _make_handlers(
 ) -> list[logging.Handler]:
     console = _ConsoleHandler(settings.console_stream)
     console.setFormatter(
-        RedactingFormatter(settings.console_format, settings.console_datefmt, rules=rules)
+        _formatter(settings.console_format, settings.console_datefmt, rules, settings.console_json)
     )
     handlers: list[logging.Handler] = [console]
     file = settings.file
@@ -297,12 +257,20 @@ def _make_handlers(
             delay=True,  # no empty log file for runs that never log (e.g. --help)
         )
         rotating.setLevel(file.level)
-        rotating.setFormatter(RedactingFormatter(file.format, file.datefmt, rules=rules))
+        rotating.setFormatter(_formatter(file.format, file.datefmt, rules, file.json))
         handlers.append(rotating)
     context = ContextFilter()
     for handler in handlers:
         handler.addFilter(context)
     return handlers
+
+
+def _formatter(
+    fmt: str, datefmt: str | None, rules: RedactionRules, json_lines: bool
+) -> logging.Formatter:
+    if json_lines:
+        return JsonFormatter(rules=rules)
+    return RedactingFormatter(fmt, datefmt, rules=rules)
 
 
 def _our_handlers() -> list[logging.Handler]:
@@ -464,5 +432,5 @@ def reset_logging() -> None:
         unroute_loguru(current)
         current.secrets.clear()
         current.rules = None
-        current.org_id = current.env_type = None
+        current.org_id = current.env_type = current.script = current.run_id = None
         current.started = time.time()

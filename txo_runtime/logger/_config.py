@@ -34,6 +34,7 @@ SCHEMA_FILE = "logging-config.schema.json"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_BACKUP_COUNT = 5
 NO_ORG_NAME = "txo"  # {org_id} in the log file name before an org is known
+JSON_FORMAT = "json"  # "format": "json": one JSON object per line (datefmt ignored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,11 @@ class FileSettings:
     max_bytes: int = DEFAULT_MAX_BYTES
     backup_count: int = DEFAULT_BACKUP_COUNT
     encoding: str = "utf-8"
+
+    @property
+    def json(self) -> bool:
+        """One JSON object per record instead of a text format."""
+        return self.format == JSON_FORMAT
 
     def render_filename(self, org_id: str | None, today: _dt.date) -> str:
         """``{org_id}_{date}.log`` -> ``acme_2026-11-25.log`` (``txo_...`` without an org)."""
@@ -66,12 +72,17 @@ class LoggingSettings:
     capture_uncaught_exceptions: bool = True
     route_loguru: bool = True
 
+    @property
+    def console_json(self) -> bool:
+        """The console writes one JSON object per record instead of a text format."""
+        return self.console_format == JSON_FORMAT
 
-def _problem(path: Path, problem: str) -> HelpfulError:
+
+def _problem(path: Path, problem: str, hint: str = "") -> HelpfulError:
     return HelpfulError(
         what_went_wrong=f"Logging config '{path}' is invalid: {problem}",
-        how_to_fix="Correct it (format in docs/logging.md) or start again from the packaged "
-        f"default: cp '{packaged_data(LOGGING_CONFIG_FILE)}' '{path}'",
+        how_to_fix=f"{hint}Correct it (format in docs/logging.md) or start again from the "
+        f"packaged default: cp '{packaged_data(LOGGING_CONFIG_FILE)}' '{path}'",
         example='"console": {"level": "INFO", "format": "%(asctime)s %(levelname)s %(message)s"}',
     )
 
@@ -153,12 +164,16 @@ def _validate_schema(data: Any, path: Path) -> None:
 
 def _check_format(fmt: str, datefmt: str | None, path: Path, where: str) -> None:
     """Format a sample record now, so a typo fails here and not on every log call."""
+    if fmt == JSON_FORMAT:
+        return
     record = logging.LogRecord("txo", logging.INFO, __file__, 1, "sample", None, None)
     record.org_id, record.env_type, record.elapsed = "acme", "test", 0.0
+    record.script, record.run_id = "src.main", "20261125T100000Z-1a2b3c"
     try:
         logging.Formatter(fmt, datefmt, validate=True).format(record)
     except (ValueError, KeyError, TypeError) as exc:
-        raise _problem(path, f"{where} format {fmt!r} does not work ({exc!r})") from exc
+        hint = f'Use a logging %-style format or "{JSON_FORMAT}" (one JSON object per line). '
+        raise _problem(path, f"{where} format {fmt!r} does not work ({exc!r})", hint) from exc
 
 
 def _file_settings(section: dict[str, Any], path: Path) -> FileSettings:

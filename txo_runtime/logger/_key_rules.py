@@ -17,9 +17,10 @@ OData paging, not ``token``.
 
 What a key name counts as is deliberately narrow where ordinary data uses the same words:
 
-- a last word that is not a key on its own (``key``) counts only in a configured compound:
-  ``api_key``, ``x-api-key``, ``AccountKey``, ``aws_secret_access_key``, but not ``key``,
-  ``primary_key``, ``partitionKey`` or ``sortKey`` (database and storage vocabulary);
+- a last word that is not a key on its own (``key``) counts only in a configured compound
+  or a custom header name: ``api_key``, ``AccountKey``, ``aws_secret_access_key``,
+  ``x-functions-key``, ``X-Acme-Key``, but not ``key``, ``primary_key``, ``partitionKey``
+  or ``sortKey`` (database and storage vocabulary);
 - paging cursors are not credentials: ``nextPageToken``, ``pageToken``,
   ``continuationToken``, ``skipToken``, ``deltaToken``, ``syncToken`` (they grant nothing
   without the caller's own authorization, and a log without them cannot be followed);
@@ -60,6 +61,10 @@ _CURSOR_WORDS = ("page", "continuation", "skip", "delta", "sync")
 _ABSOLUTE_PATH = re.compile(r"/|~/|[A-Za-z]:[\\/]")
 _HUMAN_NAME = re.compile(r"[A-Z][a-z'.-]+(?: [A-Z][a-z'.-]*)+")
 _HUMAN_NAME_WORDS = ("sig", "signature")
+# "x-" + words + "-": a custom header name before its last word (lower case, any prefix
+# before it such as "headers." is allowed).
+_CUSTOM_HEADER = re.compile(r"(?:^|[^a-z0-9-])x-(?:[a-z0-9]+-)+$")
+_HEADER_WORDS = frozenset({"key", "token", "secret"})
 
 
 def _words(key: str) -> list[str]:
@@ -136,7 +141,13 @@ def _key_start(text: str, lowered: str, index: int, compounds: tuple[str, ...]) 
 
 
 def _is_key_name(prefix: str, word: str, compounds: tuple[str, ...], standalone: bool) -> bool:
-    """The words before the last one (lower case) make a sensitive key, not data."""
+    """The words before the last one (lower case) make a sensitive key, not data.
+
+    A custom HTTP header (``x-functions-key``, ``X-Acme-Api-Token``) names a credential
+    with any words before ``key``/``token``/``secret``.
+    """
+    if _CUSTOM_HEADER.search(prefix) and word in _HEADER_WORDS:
+        return True
     words = _SEPARATORS_RE.sub("", prefix)
     if not standalone and not (compounds and words.endswith(compounds)):
         return False  # "key", "primary_key", "partitionKey"

@@ -58,6 +58,9 @@ OPAQUE_MAX_WORD_SHARE = 0.5
 # is a name (``report_2026-11-25T10-00-00``, ``TestRedactionNeverLeaks2``), not a key.
 # Random base64 changes class at about half of its characters.
 OPAQUE_MIN_CLASS_CHANGES = 0.3
+# Letters-only values after an auth scheme this long are credentials: the longest words a
+# log puts after "Bearer"/"Basic" ("authentication", "authorization") are shorter.
+LETTERS_ONLY_CREDENTIAL = 16
 
 _FLAGS = {
     "IGNORECASE": re.IGNORECASE,
@@ -69,15 +72,23 @@ _FLAGS = {
 _WORDISH = re.compile(r"[a-z]{5,}|[A-Z][a-z]{4,}|[A-Z]{5,}")
 _CLASS_CHANGE = re.compile(r"[a-z](?=[A-Z0-9])|[A-Z](?=[a-z0-9])|[0-9](?=[A-Za-z])")
 _CREDENTIAL_SYMBOLS = frozenset("+/=_~")
+_HEX_OR_GUID = re.compile(r"[0-9a-fA-F]+(?:-[0-9a-fA-F]+)*")
 
 
 def _looks_opaque(candidate: str) -> bool:
-    """A long run of key characters that mixes cases and digits and is not made of words.
+    """A long run of key characters, of any alphabet, that is random rather than words.
 
-    Excludes git SHAs and hex digests (no upper case), GUIDs (too short, dashes), paths,
-    time-stamped file names and CamelCase identifiers (few class changes, word-like runs).
+    Keeps hex strings (git SHAs, digests, GUIDs, also several joined by dashes), runs of
+    one letter case only (a long lower-case word cannot be told from a key), paths,
+    time-stamped file names and CamelCase identifiers (few changes between lower case,
+    upper case and digit; word-like runs). Lower case + digits, upper case + digits,
+    mixed-case letters and base64/base64url keys are redacted.
     """
-    if candidate.islower() or candidate.isupper() or not any(c.isdigit() for c in candidate):
+    if _HEX_OR_GUID.fullmatch(candidate):
+        return False
+    has_lower = any(c.islower() for c in candidate)
+    has_upper = any(c.isupper() for c in candidate)
+    if has_lower + has_upper + any(c.isdigit() for c in candidate) < 2:
         return False
     if len(_CLASS_CHANGE.findall(candidate)) < OPAQUE_MIN_CLASS_CHANGES * len(candidate):
         return False
@@ -86,14 +97,17 @@ def _looks_opaque(candidate: str) -> bool:
 
 
 def _looks_like_credential(candidate: str) -> bool:
-    """Not a plain word: has a digit, an inner capital or a base64/token symbol.
+    """Not a plain word: has a digit, an inner capital or a base64/token symbol, or is a
+    letters-only run of :data:`LETTERS_ONLY_CREDENTIAL` characters or more.
 
-    Keeps ``Bearer authentication failed`` readable while ``Bearer abc123...`` is redacted.
+    Keeps ``Bearer authentication failed`` readable while ``Bearer abc123...`` and
+    ``Bearer abcdefghijklmnop`` are redacted (no English word after a scheme is that long).
     """
     return (
         any(c.isdigit() for c in candidate)
         or any(c.isupper() for c in candidate[1:])
         or not _CREDENTIAL_SYMBOLS.isdisjoint(candidate)
+        or len(candidate) >= LETTERS_ONLY_CREDENTIAL
     )
 
 

@@ -19,9 +19,18 @@ from txo_runtime.logger._redaction import RedactionRules, load_redaction_rules
 from txo_runtime.logger._secret_values import SecretRegistry
 from txo_runtime.path_helpers import packaged_data
 
-__all__ = ["DEFAULT_LOGGER_NAME", "LoggingState", "active_rules", "redact", "state"]
+__all__ = [
+    "DEFAULT_LOGGER_NAME",
+    "NO_CONTEXT",
+    "LoggingState",
+    "active_rules",
+    "redact",
+    "state",
+]
 
 DEFAULT_LOGGER_NAME = "txo"
+NO_CONTEXT = "-"  # %(org_id)s, %(script)s ... before they are known
+NO_CONTEXT_4 = (NO_CONTEXT,) * 4
 STATE_HOLDER = "txo_runtime.logger"  # the Logger object that carries the state
 _STATE_ATTRIBUTE = "txo_logging_state"
 
@@ -36,8 +45,25 @@ class LoggingState:
         self.default_rules: RedactionRules | None = None
         self.org_id: str | None = None
         self.env_type: str | None = None
+        self.script: str | None = None
+        self.run_id: str | None = None
         self.started = time.time()
         self.saved: dict[str, Any] = {}  # what setup changed, for reset_logging()
+        self._context: tuple[tuple[Any, ...], tuple[str, str, str, str]] = ((), NO_CONTEXT_4)
+
+    def context(self) -> tuple[str, str, str, str]:
+        """``org_id``, ``env_type``, ``script``, ``run_id`` redacted, ``"-"`` when unknown.
+
+        Redacted when a value, the rules or the registered secrets change, not per record:
+        every record carries these values and they change a few times per run at most.
+        """
+        raw = (self.org_id, self.env_type, self.script, self.run_id)
+        key = (*raw, id(self.rules), self.secrets.generation)
+        memo = self._context
+        if memo[0] != key:
+            values = tuple(redact(v) if v else NO_CONTEXT for v in raw)
+            memo = self._context = (key, values)  # type: ignore[assignment]
+        return memo[1]
 
 
 def state() -> LoggingState:

@@ -41,6 +41,7 @@ _NUMBERS = (("CRITICAL", 50), ("ERROR", 40), ("WARNING", 30), ("INFO", 20), ("DE
 LEVELS = tuple(name for name, _ in reversed(_NUMBERS))
 _ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL", "NOTSET": "DEBUG"}
 _STREAMS = {"ext://sys.stdout": "stdout", "ext://sys.stderr": "stderr"}
+JSON_FORMAT = "json"  # v3.0 "format": one JSON object per line (the runtime's JsonFormatter)
 
 
 def is_v21_logging(doc: Any) -> bool:
@@ -152,8 +153,18 @@ def _named_handlers(old: JsonDict) -> dict[str, Any]:
     return found
 
 
+def _is_json_formatter(formatter: Any) -> bool:
+    """A v2.1 formatter built by a JSON formatter class (python-json-logger and the like)."""
+    if not isinstance(formatter, dict):
+        return False
+    factory = str(formatter.get("()", formatter.get("class", "")))
+    return "json" in factory.lower()
+
+
 def _lookup(old: JsonDict, handlers: dict[str, Any], path: tuple[str, ...]) -> Any:
     node = handlers.get(path[0], _MISSING)
+    if path[0].endswith("-format") and _is_json_formatter(node):  # v3.0 has it built in
+        return JSON_FORMAT if path[1] == "format" else _MISSING
     if not isinstance(node, dict) or path[1] not in node:
         return _MISSING
     return node[path[1]]
