@@ -59,6 +59,14 @@ def _secrets_file_of(config: Mapping[str, Any]) -> str:
     return "the secrets file next to the config (config/<org>-<env>-config-secrets.json)"
 
 
+def _looked_in(config: Mapping[str, Any], key: str) -> str:
+    """``in <every place the loader looked>`` (environment, files, providers) for ``key``."""
+    lookup = getattr(config, "secret_lookup", None)
+    if lookup is None:
+        return f"in {_secrets_file_of(config)}"
+    return "in any of: " + "; ".join(lookup.places(key))
+
+
 _EXAMPLE = '{\n  "client-secret": "...",\n  "az-token": "eyJ..."\n}'
 
 
@@ -118,7 +126,9 @@ class OAuthManager:
         have been valid: revoked, or the server's clock runs ahead).
         """
         if "_client_secret" not in config:
-            return self._fallback(config, f"no 'client-secret' in {_secrets_file_of(config)}")
+            return self._fallback(
+                config, f"no 'client-secret' {_looked_in(config, 'client-secret')}"
+            )
         global_config = config["global"]
         token_url = token_url_for(global_config)
         key = (token_url, str(global_config["client-id"]), str(global_config["oauth-scope"]))
