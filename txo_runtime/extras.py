@@ -36,6 +36,9 @@ EXTRA_OF = MappingProxyType(
         "lxml": "soap",
         "pyarrow": "parquet",
         "rich": "progress",
+        "jwt": "cert",
+        "cryptography": "cert",
+        "opentelemetry": "otel",
     }
 )
 

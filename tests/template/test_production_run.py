@@ -145,3 +145,27 @@ def test_without_any_secret_source_the_starter_names_every_place_it_looked(
     assert "TXO__ACME__TEST__CLIENT_SECRET" in result.stderr
     assert "config/acme-test-config-secrets.json (not found)" in result.stderr
     assert server.hits("/odata/Customers") == 0
+
+
+def test_starter_signs_in_with_a_certificate_whose_key_is_only_in_a_txo_variable(
+    project: Path, server: LocalApiServer
+) -> None:
+    from certificates import app_certificate
+
+    certificate = app_certificate()
+    server.add_certificate_client(CLIENT_ID, certificate.certificate_pem)
+    (project / "config" / "app-cert.pem").write_text(certificate.certificate_pem)
+    point_config_at(project, server, **{"client-certificate-file": "config/app-cert.pem"})
+
+    result = run_starter(project, {"TXO__ACME__TEST__CLIENT_CERTIFICATE_KEY": certificate.key_pem})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert server.assertions_accepted == 1
+    report = the_report(project)
+    assert report["odata"] == {"pages": ROWS // PAGE_SIZE, "rows": ROWS}
+    assert report["http"]["by_method_and_status"]["POST"] == {"200": 1}
+    key_body = certificate.key_pem.splitlines()[1]
+    for path in (project / "logs").iterdir():
+        assert key_body not in path.read_text()
+    assert key_body not in result.stdout + result.stderr
+    assert_nothing_leaked(project, result)
