@@ -82,4 +82,4 @@ def trace_run(script: str, run_id: str) -> Iterator[Any]:
         with listening(tracer):
             yield tracer
     finally:
-        tracer.close()
+        tracer.end()
