@@ -55,10 +55,9 @@ def test_event_urls_keep_query_names_and_drop_their_values() -> None:
     assert url_for_events(url) == "https://h.example/odata/Customers?$filter&api_key&$top"
 
 
-def test_report_file_name_is_org_env_script_and_utc_second() -> None:
-    assert (
-        report_filename("acme", "test", "fetch", 0.0)
-        == "acme-test-fetch_1970-01-01T000000Z.run.json"
+def test_report_file_name_is_org_env_script_and_utc_time_to_the_millisecond() -> None:
+    assert report_filename("acme", "test", "fetch", 0.0) == (
+        "acme-test-fetch_1970-01-01T000000.000Z.run.json"
     )
 
 

@@ -34,6 +34,7 @@ PAGES_WITH_RUNNABLE_EXAMPLES = {
     "concurrency.md",
     "soap.md",
     "cli/check.md",
+    "production.md",
 }
 
 

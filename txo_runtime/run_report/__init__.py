@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 REPORT_SUFFIX = ".run.json"
-_STAMP = "%Y-%m-%dT%H%M%SZ"
+_STAMP = "%Y-%m-%dT%H%M%S"
 
 
 def _iso(epoch: float) -> str:
@@ -43,8 +42,10 @@ def _iso(epoch: float) -> str:
 
 
 def report_filename(org_id: str, env_type: str, script: str, started: float) -> str:
-    """``acme-test-fetch_customers_2026-12-06T231502Z.run.json``."""
-    stamp = dt.datetime.fromtimestamp(started, tz=dt.timezone.utc).strftime(_STAMP)
+    """``acme-test-fetch_customers_2026-12-06T231502.042Z.run.json`` (milliseconds, so two
+    runs started in the same second keep their own reports)."""
+    moment = dt.datetime.fromtimestamp(started, tz=dt.timezone.utc)
+    stamp = f"{moment.strftime(_STAMP)}.{moment.microsecond // 1000:03d}Z"
     return f"{org_id}-{env_type}-{script}_{stamp}{REPORT_SUFFIX}"
 
 
@@ -125,8 +126,3 @@ def write_report(report: dict[str, Any], root: Path, filename: str) -> Path:
     from txo_runtime.path_helpers import Dir
 
     return TxoDataHandler(root=root).save(report, Dir.LOGS, filename)
-
-
-def now() -> float:
-    """Epoch seconds (one place, so tests can see what the report's times mean)."""
-    return time.time()
