@@ -169,3 +169,44 @@ def test_starter_signs_in_with_a_certificate_whose_key_is_only_in_a_txo_variable
         assert key_body not in path.read_text()
     assert key_body not in result.stdout + result.stderr
     assert_nothing_leaked(project, result)
+
+
+def _logger_has_run_fields() -> bool:
+    """JSON logs and the script/run_id log context come with the JSON-logs work."""
+    import inspect
+
+    from txo_runtime.logger import set_log_context
+
+    return "run_id" in inspect.signature(set_log_context).parameters
+
+
+@pytest.mark.skipif(not _logger_has_run_fields(), reason="needs JSON logs (set_log_context run_id)")
+def test_starter_logs_json_with_the_run_id_of_its_report_and_no_secret_in_any_field(
+    project: Path, server: LocalApiServer
+) -> None:
+    point_config_at(project, server)
+    server.add_fault("/odata/Customers", method="GET", status=429, times=1,
+                     headers={"Retry-After": "1"})  # fmt: skip
+    logging_file = project / "config" / "logging-config.json"
+    logging_config = json.loads(logging_file.read_text())
+    logging_config["console"]["format"] = "json"
+    logging_config["file"]["format"] = "json"
+    logging_file.unlink()  # the template links it to the packaged default
+    logging_file.write_text(json.dumps(logging_config, indent=2))
+
+    result = run_starter(project, {"TXO__ACME__TEST__CLIENT_SECRET": CLIENT_SECRET})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = the_report(project)
+    (log_file,) = (project / "logs").glob("*.log")
+    records = [json.loads(line) for line in log_file.read_text().splitlines() if line.strip()]
+    records += [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+    assert records
+    for record in records:
+        assert {"time", "level", "logger", "message", "org_id", "env_type", "script",
+                "run_id"} <= set(record)  # fmt: skip
+        assert CLIENT_SECRET not in json.dumps(record) and not JWT.search(json.dumps(record))
+    in_run = [r for r in records if r["run_id"] is not None]
+    assert in_run and all(r["run_id"] == report["run_id"] for r in in_run)
+    assert any("429" in r["message"] for r in records)  # the retry warning
+    assert_nothing_leaked(project, result)
