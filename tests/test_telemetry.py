@@ -228,3 +228,37 @@ def test_the_otel_variables_alone_build_an_exporting_provider(tmp_path: Path) ->
     assert span["name"] == "run otel_script"
     assert span["resource"]["attributes"]["service.name"] == "acme-nightly"
     assert span["attributes"]["txo.exit_code"] == 0
+
+
+def test_soap_calls_are_client_spans_too(
+    telemetry: tuple[InMemorySpanExporter, InMemoryMetricReader], project: Path
+) -> None:
+    pytest.importorskip("zeep")
+    from project_factory import valid_config, write_json
+
+    from txo_runtime.api_factory import create_soap_api
+    from txo_runtime.testing import SoapOperation
+
+    config_data = valid_config()
+    config_data["script-behavior"]["retry-strategy"]["backoff-factor"] = 0.0
+    write_json(project / "config" / "acme-test-config.json", config_data)
+    exporter, _ = telemetry
+    with LocalApiServer() as server:
+        operation = SoapOperation(lambda _: [{"n": 1}], parameters={}, fields={"n": int})
+        server.add_soap_service("Ping", {"Ping": operation})
+        server.add_fault("/soap/Ping", method="POST", status=503, times=1)
+
+        def main() -> None:
+            config = parse_args_and_load_config("soap", argv=["acme", "test"])
+            with create_soap_api(config, server.wsdl_url("Ping")) as soap:
+                soap.call("Ping")
+
+        assert run(main, argv=["acme", "test"]) == 0
+        served = [(r.method, r.path) for r in server.requests]
+
+    attempts = [s for s in exporter.get_finished_spans() if s.parent is not None]
+    assert [(s.name, s.attributes.get("http.response.status_code")) for s in attempts] == [
+        ("GET", 200), ("POST", 503), ("POST", 200),
+    ]  # fmt: skip
+    assert len(served) == 3
+    assert attempts[0].attributes["url.full"].endswith("/soap/Ping?wsdl")
