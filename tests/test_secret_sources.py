@@ -192,3 +192,14 @@ def test_a_token_request_without_a_client_secret_names_every_place_looked_at(
     text = render_user_message(caught.value)
     assert "TXO__ACME__TEST__CLIENT_SECRET" in text
     assert "config/acme-test-config-secrets.json (not found)" in text
+
+
+@pytest.mark.usefixtures("vault_installed")
+def test_providers_are_not_asked_when_every_declared_secret_was_found(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", secrets={"client-secret": FILE_SECRET})
+    write_json(root / "config" / "acme-test-config-secrets.json.example", {"client-secret": "x"})
+    config = load_config("acme", "test", root=root)
+    assert "_vault_only" not in config
+    assert "txo_test_vault" not in __import__("sys").modules  # never even loaded
+    with pytest.raises(MissingConfigKeyError, match="secret provider 'test-vault'"):
+        config["_other"]  # the message still names the installed providers

@@ -80,14 +80,17 @@ class SecretLookup:
     env_type: str
     project_file: str = ""
     files: list[str] = field(default_factory=list)
-    providers: list[str] = field(default_factory=list)
+    providers: list[str] | None = None  # None: not asked (nothing declared was missing)
     origin: dict[str, str] = field(default_factory=dict)  # injected name -> where it came from
 
     def places(self, key: str) -> list[str]:
         """Where ``key`` (a kebab-case secrets-file key) was looked for, in order."""
         places = [f"environment variable {env_variable_for(self.org_id, self.env_type, key)}"]
         places += self.files
-        places += [f"secret provider '{name}'" for name in self.providers] or [
+        providers = self.providers
+        if providers is None:  # not asked: nothing the project declares was missing
+            providers = [entry_point.name for entry_point in _provider_entry_points()]
+        places += [f"secret provider '{name}'" for name in providers] or [
             f"secret providers (none installed in entry-point group {PROVIDER_GROUP})"
         ]
         return places
@@ -183,7 +186,12 @@ def _provider_entry_points() -> list[Any]:
 
 
 def _ask_providers(found: dict[str, Any], wanted: frozenset[str], lookup: SecretLookup) -> None:
-    """Ask each registered provider for what is still missing (nothing when all is there)."""
+    """Ask each registered provider for what is still missing. When the project declares
+    its keys (``wanted``) and every one was found, the installed packages are not even
+    scanned for providers (that scan costs 10-30 ms)."""
+    if wanted and all(to_snake_key(key) in {to_snake_key(k) for k in found} for key in wanted):
+        return
+    lookup.providers = []
     for entry_point in _provider_entry_points():
         lookup.providers.append(entry_point.name)
         have = {to_snake_key(key) for key in found}
