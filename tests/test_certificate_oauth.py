@@ -244,3 +244,18 @@ def test_oauth_manager_cache_enabled_and_get_client_per_tenant_as_the_refactorin
             client.get_client_credentials_token(
                 "tenant-client", "wrong-Secret-value-1", "s", force_refresh=True
             )
+
+
+def test_a_cached_token_is_returned_without_reading_the_key_again(
+    server: LocalApiServer, certificate: AppCertificate, tmp_path: Path
+) -> None:
+    config = cert_config(server, certificate, tmp_path)
+    key_file = tmp_path / "app-key.pem"
+    key_file.write_text(config.pop("_client_certificate_key"))
+    config["_client_certificate_key_file"] = str(key_file)
+    manager = OAuthManager()
+    first = manager.get_token(config)
+    key_file.unlink()  # a key read per API call would now fail
+    assert manager.get_token(config) == first
+    with pytest.raises(HelpfulError, match="Cannot read the private key file"):
+        manager.get_token(config, force_refresh=True)

@@ -97,7 +97,8 @@ class SecretLookup:
 
 
 def _checked(source: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The same checks for every source: string keys of the usual shape, JSON values."""
+    """The same checks for every source: keys that give an injected name, JSON values
+    (``null`` included, as secrets files always allowed)."""
     for key, value in values.items():
         if not isinstance(key, str) or to_snake_key(key) == "_":
             raise ConfigurationError(
@@ -105,7 +106,7 @@ def _checked(source: str, values: Mapping[str, Any]) -> dict[str, Any]:
                 how_to_fix="Use kebab-case names made of letters, digits and '-'",
                 example='{\n  "client-secret": "<value>"\n}',
             )
-        if not isinstance(value, (str, int, float, bool, list, dict)) or value is None:
+        if value is not None and not isinstance(value, (str, int, float, bool, list, dict)):
             raise ConfigurationError(
                 f"Secret '{key}' from {source} has a {type(value).__name__} value",
                 how_to_fix="Give secrets text (or JSON) values",

@@ -86,20 +86,22 @@ def token_url_for(global_config: Mapping[str, Any]) -> str:
     return AZURE_TOKEN_URL.format(tenant_id=global_config["tenant-id"])
 
 
-# A client secret, or a certificate that signs client assertions.
+# A client secret, or a certificate that signs client assertions; handed over as a function
+# so a certificate's key is read only when a token is really fetched, not per API call.
 Credential = Union[str, CertificateCredential]
+CredentialSource = Callable[[], Credential]
 
 
-def _credential_of(config: Mapping[str, Any]) -> Credential | None:
+def _credential_of(config: Mapping[str, Any]) -> CredentialSource | None:
     """The certificate when the secrets hold its private key, else the client secret
     (registered for redaction), else None."""
     if uses_certificate(config):
-        return CertificateCredential.from_config(config)
+        return lambda: CertificateCredential.from_config(config)
     if "_client_secret" not in config:
         return None
     secret = str(config["_client_secret"])
     register_secret(secret)
-    return secret
+    return lambda: secret
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,11 @@ class OAuthManager:
             return client
 
     def _token(
-        self, key: tuple[str, str, str], credential: Credential, *, force_refresh: bool = False
+        self,
+        key: tuple[str, str, str],
+        credential: CredentialSource,
+        *,
+        force_refresh: bool = False,
     ) -> str:
         """The cached token for ``key`` while it is fresh, else a new one (under the lock).
         Raises :class:`_TokenRequestError` when the endpoint gives none."""
@@ -195,7 +201,7 @@ class OAuthManager:
                 and self._clock() < cached.expires_at - self.refresh_margin_seconds
             ):
                 return cached.value
-            fresh = self._request_token(key[0], key[1], credential, key[2])
+            fresh = self._request_token(key[0], key[1], credential(), key[2])
             if self.cache_enabled:
                 self._cache[key] = fresh
             return fresh.value
@@ -300,7 +306,7 @@ class OAuthClient:
         register_secret(client_secret)
         key = (self.token_url, client_id, scope)
         try:
-            return self.manager._token(key, client_secret, force_refresh=force_refresh)
+            return self.manager._token(key, lambda: client_secret, force_refresh=force_refresh)
         except _TokenRequestError as exc:
             raise ApiAuthenticationError(
                 f"Failed to acquire an authentication token ({exc})",
