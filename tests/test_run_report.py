@@ -53,6 +53,7 @@ def test_breaker_openings_and_closings_are_counted() -> None:
 def test_event_urls_keep_query_names_and_drop_their_values() -> None:
     url = "https://h.example/odata/Customers?$filter=Name eq 'x'&api_key=s3cr3t&$top=5"
     assert url_for_events(url) == "https://h.example/odata/Customers?$filter&api_key&$top"
+    assert url_for_events("https://me:pw-123@h.example:8443/x?a=1") == "https://h.example:8443/x?a"
 
 
 def test_report_file_name_is_org_env_script_and_utc_time_to_the_millisecond() -> None:

@@ -52,13 +52,16 @@ def listened() -> bool:
 
 
 def url_for_events(url: str) -> str:
-    """``https://h/p?$filter=x&key=s`` -> ``https://h/p?$filter&key``: the query's names
-    stay (they tell what was asked), its values go (they may hold ids or secrets)."""
+    """``https://user:pw@h/p?$filter=x&key=s`` -> ``https://h/p?$filter&key``: the query's
+    names stay (they tell what was asked), its values and any user info go (they may hold
+    ids or secrets). Cheap (no log redaction): a listener that sends URLs out of the
+    process also passes them through the logger's ``redact`` for secrets in paths."""
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(url)
     names = "&".join(pair.split("=", 1)[0] for pair in parts.query.split("&") if pair)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, names, ""))
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, host, parts.path, names, ""))
 
 
 def rows_in(data: Any) -> int | None:

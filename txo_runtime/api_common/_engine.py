@@ -160,7 +160,7 @@ class CallEngine:
         emit(
             "http.attempt",
             method=method.upper(),
-            url=url_for_events(self._describe_url(url)),
+            url=url_for_events(url),  # no query values, no user info
             status=status,
             error=None if error is None else type(error).__name__,
             attempt=number,

@@ -144,7 +144,9 @@ class RunTracer(logging.Handler):
         method, status = str(fields.get("method")), fields.get("status")
         attributes: dict[str, Any] = {
             "http.request.method": method,
-            "url.full": str(fields.get("url")),  # no query values: the engine dropped them
+            # no query values or user info (dropped at the source); redacted for a secret
+            # in the path, as everything leaving the process is
+            "url.full": redact(str(fields.get("url"))),
             "txo.attempt": int(fields.get("attempt") or 1),
             "txo.retryable": bool(fields.get("retryable")),
         }
