@@ -25,7 +25,8 @@ def test_counts_are_exact_across_eight_worker_threads() -> None:
     with LocalApiServer() as server:
         server.add_collection("items", [{"name": f"n{i}"} for i in range(10)])
         unavailable = server.add_fault("/api/items", method="GET", status=503, times=25)
-        policy = RetryPolicy(max_retries=5, backoff_factor=0.0, jitter_min=0.0, jitter_max=0.0)
+        # more retries than faults: every call succeeds however the 503s fall on threads
+        policy = RetryPolicy(max_retries=30, backoff_factor=0.0, jitter_min=0.0, jitter_max=0.0)
         recorder = RunRecorder()
         with listening(recorder), MinimalRestAPI(base_url=server.url, retry_policy=policy) as api:
             result = parallel_map(lambda _: api.get("/api/items"), range(200), max_workers=8)

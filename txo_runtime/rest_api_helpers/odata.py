@@ -252,7 +252,7 @@ class ODataMixin:
                 state.seen.add(url)
                 document = self._odata_page(url, headers, state)
                 rows = state.take(document["value"])
-                emit("odata.page", url=url_for_events(redact_url(url)), rows=len(rows))
+                emit("odata.page", url=url_for_events(url), rows=len(rows))
                 progress.advance(len(rows))
                 if rows:
                     yield rows

@@ -77,7 +77,14 @@ def trace_run(script: str, run_id: str) -> Iterator[Any]:
         return
     from txo_runtime.run_events import listening
 
-    tracer = RunTracer.start(script, run_id)
+    try:
+        tracer = RunTracer.start(script, run_id)
+    except Exception as exc:  # noqa: BLE001 - tracing must never stop the run itself
+        logger.warning(
+            "OpenTelemetry could not start (%s); this run is not traced", type(exc).__name__
+        )
+        yield NoTrace()
+        return
     try:
         with listening(tracer):
             yield tracer
