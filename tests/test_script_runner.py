@@ -141,7 +141,10 @@ def test_invalid_org_id_is_refused_before_it_names_a_log_file(project: Path, org
     result = run_script(project, org, "test")
     assert_friendly_failure(result)
     assert f"Invalid org_id '{org}'" in result.stderr
-    assert sorted(p.name for p in (project / "logs").iterdir()) == []
+    # only the run report of the failed run, named without the refused org id
+    written = [p.name for p in (project / "logs").iterdir()]
+    assert len(written) == 1 and written[0].startswith("unknown-unknown-"), written
+    assert written[0].endswith(".run.json")
 
 
 def test_secret_on_a_bad_command_line_is_redacted(project: Path) -> None:

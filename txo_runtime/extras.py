@@ -37,6 +37,9 @@ EXTRA_OF = MappingProxyType(
         "pyarrow": "parquet",
         "rich": "progress",
         "ahocorasick_rs": "fast-redaction",
+        "jwt": "cert",
+        "cryptography": "cert",
+        "opentelemetry": "otel",
     }
 )
 

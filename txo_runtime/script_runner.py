@@ -26,6 +26,7 @@ from txo_runtime.exceptions import (
     render_user_message,
     symbols_supported,
 )
+from txo_runtime.run_events import emit
 
 __all__ = [
     "EXIT_ERROR",
@@ -173,6 +174,7 @@ def parse_args_and_load_config(
     setup_logger(org_id=args.org_id, debug=args.debug)
     set_log_context(org_id=args.org_id, env_type=args.env_type)
     config = load_config(args.org_id, args.env_type)
+    emit("run.config", org_id=args.org_id, env_type=args.env_type)
     config["_args"] = {d.name: getattr(args, d.name) for d in extra}
     if require_token:
         _obtain_token(config)
@@ -259,24 +261,19 @@ def _debug_requested(argv: Sequence[str] | None = None) -> bool:
     return bool(options.debug)
 
 
-def run(main: Callable[[], Any], *, argv: Sequence[str] | None = None) -> int:
-    """Call ``main`` and turn its outcome into an exit code (0, 1 or 130).
-
-    Usage at the end of a script: ``raise SystemExit(run(main))``. ``argv`` (default
-    ``sys.argv[1:]``) is where ``--debug`` is read: with it, errors show their traceback
-    on the console.
-    """
-    debug = _debug_requested(argv)
+def _call_main(main: Callable[[], Any], debug: bool) -> tuple[int, BaseException | None]:
+    """``main``'s exit code (0, 1, 130 or its own) and the error that ended it, if any."""
     try:
         result = main()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         logger.warning("Interrupted by user")
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED, interrupt
     except SystemExit as exit_request:
-        return _exit_code(exit_request, debug=debug)
+        code = _exit_code(exit_request, debug=debug)
+        return code, (exit_request if code != EXIT_OK else None)
     except TxoBaseError as error:
         _report(error, debug=debug)
-        return EXIT_ERROR
+        return EXIT_ERROR, error
     except Exception as error:  # noqa: BLE001 - the last line of defence for scripts
         wrapped = HelpfulError(
             what_went_wrong=f"Script failed unexpectedly: {type(error).__name__}: {error}",
@@ -284,5 +281,110 @@ def run(main: Callable[[], Any], *, argv: Sequence[str] | None = None) -> int:
             example="Run again with --debug to see the traceback on the console",
         )
         _report(wrapped, debug=debug, cause=error)
-        return EXIT_ERROR
-    return result if isinstance(result, int) and not isinstance(result, bool) else EXIT_OK
+        return EXIT_ERROR, error
+    code = result if isinstance(result, int) and not isinstance(result, bool) else EXIT_OK
+    return code, None
+
+
+def run(main: Callable[[], Any], *, argv: Sequence[str] | None = None) -> int:
+    """Call ``main`` and turn its outcome into an exit code (0, 1 or 130).
+
+    Usage at the end of a script: ``raise SystemExit(run(main))``. ``argv`` (default
+    ``sys.argv[1:]``) is where ``--debug`` is read: with it, errors show their traceback
+    on the console. Every run that loaded a config, and every failed run, writes a run
+    report to ``logs/`` and logs its one-line summary (see :mod:`txo_runtime.run_report`);
+    with OpenTelemetry switched on (``OTEL_*`` variables) the run is also traced.
+    """
+    from txo_runtime.run_events import listening
+    from txo_runtime.run_report import RunRecorder
+
+    debug = _debug_requested(argv)
+    run = _RunIdentity.new(argv)
+    _set_run_log_context(run.script, run.run_id)
+    recorder = RunRecorder()
+    with listening(recorder), _traced(run) as trace:
+        code, error = _call_main(main, debug)
+        trace.finish(code, error)
+    _finish_report(run, recorder, code, error)
+    return code
+
+
+@dataclass(frozen=True)
+class _RunIdentity:
+    """What names a run: the script, a random id, its start and its command line."""
+
+    script: str
+    run_id: str
+    started: float
+    argv: tuple[str, ...]
+
+    @classmethod
+    def new(cls, argv: Sequence[str] | None) -> _RunIdentity:
+        import time
+        import uuid
+
+        arguments = tuple(sys.argv[1:] if argv is None else argv)
+        return cls(_script_name(), uuid.uuid4().hex[:16], time.time(), arguments)
+
+    def org_and_env(self) -> tuple[str, str]:
+        """Org and env from the command line, for a run that failed before its config."""
+        positional = [arg for arg in self.argv if not arg.startswith("-")][:2]
+        try:
+            check_identity(*positional)
+        except (TypeError, HelpfulError):
+            return "unknown", "unknown"
+        return positional[0], positional[1]
+
+
+def _script_name() -> str:
+    """``src.fetch_customers`` -> ``fetch_customers`` (safe in a file name)."""
+    import re
+
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    name = spec.name.rsplit(".", 1)[-1] if spec is not None and spec.name else ""
+    if not name and sys.argv and sys.argv[0]:
+        name = sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "script"
+
+
+def _set_run_log_context(script: str, run_id: str) -> None:
+    """Script and run id for the log records (JSON logs carry them)."""
+    from txo_runtime.logger import set_log_context
+
+    set_log_context(script=script, run_id=run_id)
+
+
+def _traced(run: _RunIdentity) -> Any:
+    """The run's OpenTelemetry span when telemetry is switched on, else a no-op."""
+    from txo_runtime.telemetry import trace_run
+
+    return trace_run(run.script, run.run_id)
+
+
+def _finish_report(
+    run: _RunIdentity, recorder: Any, code: int, error: BaseException | None
+) -> None:
+    """Write the run report and log its summary; a report that cannot be written is a
+    warning, never a change of the exit code."""
+    import time
+
+    from txo_runtime.path_helpers import find_project_root
+    from txo_runtime.run_report import build_report, report_filename, summary_line, write_report
+
+    counts = recorder.counts
+    if counts.org_id is None and code == EXIT_OK:
+        return  # --help and the like: no run happened
+    org, env = (counts.org_id, counts.env_type) if counts.org_id else run.org_and_env()
+    counts.org_id, counts.env_type = org, env
+    report = build_report(
+        counts, script=run.script, run_id=run.run_id, started=run.started,
+        ended=time.time(), exit_code=code, error=error,
+    )  # fmt: skip
+    try:
+        path: Any = write_report(report, find_project_root(), report_filename(
+            str(org), str(env), run.script, run.started))  # fmt: skip
+    except (OSError, TxoBaseError) as problem:
+        logger.warning("Run report not written: %s", type(problem).__name__)
+        path = None
+    logger.info("%s", summary_line(report, path))

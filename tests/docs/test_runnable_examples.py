@@ -35,6 +35,7 @@ PAGES_WITH_RUNNABLE_EXAMPLES = {
     "soap.md",
     "cli/check.md",
     "writing-scripts.md",
+    "production.md",
 }
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from txo_runtime.api_common._outcomes import counts_as_failure
+from txo_runtime.run_events import emit
 
 __all__ = ["CircuitBreaker", "CircuitState"]
 
@@ -105,6 +106,7 @@ class CircuitBreaker:
         with self._lock:
             if self._state is not CircuitState.CLOSED:
                 logger.warning("Circuit breaker closed: the service answered again")
+                emit("breaker.closed", url=None)
             self._state = CircuitState.CLOSED
             self._failures = 0
             self._trial_started = None
@@ -133,6 +135,7 @@ class CircuitBreaker:
                         self._failures,
                         self.timeout_seconds,
                     )
+                    emit("breaker.opened", url=None)
                 self._state = CircuitState.OPEN
                 self._opened_at = now
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from txo_runtime.api_common._outcomes import Verdict, classify, classify_error
 from txo_runtime.api_common._retry_policy import RetryPolicy
 from txo_runtime.exceptions import CircuitBreakerOpenError
+from txo_runtime.run_events import emit, listened, url_for_events
 
 if TYPE_CHECKING:
     import requests
@@ -132,19 +133,41 @@ class CallEngine:
         breaker = self.circuit_breaker
         if breaker is not None and not breaker.allow():
             raise self._open_circuit(breaker, method, url, number)
+        started = time.time() if listened() else None
         try:
             response = send()
         except Exception as exc:
             verdict = classify_error(exc, safe)
+            if started is not None:
+                self._tell(method, url, None, exc, number, verdict, started)
             if breaker is not None:
                 breaker.record_failure() if verdict.breaker_failure else breaker.release()
             return Attempt(exc, verdict, number)
         hook = self._effective_status
         status = response.status_code if hook is None else hook(response)
         verdict = classify(response, safe, self.retry_policy, status)
+        if started is not None:
+            self._tell(method, url, response.status_code, None, number, verdict, started)
         if breaker is not None:
             breaker.record_failure() if verdict.breaker_failure else breaker.record_success()
         return Attempt(response, verdict, number, status)
+
+    def _tell(
+        self, method: str, url: str, status: int | None, error: Exception | None,
+        number: int, verdict: Verdict, started: float,
+    ) -> None:  # fmt: skip
+        """The ``http.attempt`` run event (the run report and tracing count from it)."""
+        emit(
+            "http.attempt",
+            method=method.upper(),
+            url=url_for_events(url),  # no query values, no user info
+            status=status,
+            error=None if error is None else type(error).__name__,
+            attempt=number,
+            retryable=verdict.retryable,
+            started=started,
+            seconds=max(time.time() - started, 0.0),
+        )
 
     def _next(self, call: _Call) -> Attempt:
         if call.replay is not None:
@@ -179,6 +202,7 @@ class CallEngine:
         what = type(error).__name__ if error is not None else f"answered {last.status}"
         wait = state.upcoming_sleep
         reason = "the server's Retry-After" if last.retry_after else "backoff"
+        emit("http.wait", seconds=wait, retry_after=last.retry_after is not None)
         logger.warning(
             "%s %s %s (attempt %d/%d); retrying in %.1f s (%s)",
             call.method,

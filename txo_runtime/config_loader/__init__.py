@@ -27,6 +27,15 @@ from txo_runtime.config_loader._schema import (
     validate_against_schema,
     validate_section,
 )
+from txo_runtime.config_loader._secret_sources import (
+    PROVIDER_GROUP,
+    SECRETS_FILE_ENV,
+    SecretLookup,
+    SecretProvider,
+    collect_secrets,
+    env_variable_for,
+    to_snake_key,
+)
 from txo_runtime.exceptions import (
     ConfigurationError,
     HelpfulError,
@@ -37,12 +46,17 @@ from txo_runtime.path_helpers import Dir, find_project_root, get_path
 from txo_runtime.url_helpers import is_secret_name
 
 __all__ = [
+    "PROVIDER_GROUP",
     "SCHEMA_FILENAME",
+    "SECRETS_FILE_ENV",
     "ConfigDict",
     "ConfigProxy",
+    "SecretLookup",
+    "SecretProvider",
     "check_identity",
     "config_filename",
     "config_source",
+    "env_variable_for",
     "inject_secrets",
     "load_config",
     "load_secrets",
@@ -68,11 +82,6 @@ def secrets_filename(org_id: str, env_type: str) -> str:
     return f"{org_id}-{env_type}-config-secrets.json"
 
 
-def to_snake_key(key: str) -> str:
-    """``client-secret`` -> ``_client_secret``: the key a secret has in the loaded config."""
-    return "_" + re.sub(r"[^0-9a-zA-Z]+", "_", key).strip("_").lower()
-
-
 class ConfigDict(dict[str, Any]):
     """A ``dict`` whose missing keys explain themselves.
 
@@ -91,6 +100,8 @@ class ConfigDict(dict[str, Any]):
     # clients refresh through the same token cache. An attribute, not a key: it is no
     # configuration and must not show up in ``items()`` or a saved copy.
     oauth_manager: Any = None
+    # Where the secrets were looked for (set by load_config): a missing secret names them all.
+    secret_lookup: SecretLookup | None = None
 
     def __init__(self, data: Mapping[str, Any], *, source_file: str = "config", path: str = ""):
         super().__init__()
@@ -100,6 +111,8 @@ class ConfigDict(dict[str, Any]):
             self[key] = _wrap(value, source_file, _join(path, key))
 
     def __missing__(self, key: str) -> Any:
+        if self.secret_lookup is not None and _is_secret_key(key) and key != "_token":
+            raise _missing_secret(str(key), self.secret_lookup, self.source_file)
         raise MissingConfigKeyError.for_key(
             _join(self.key_path, str(key)), config_file=self.source_file
         )
@@ -133,6 +146,24 @@ _NON_SECRET_INJECTED = frozenset({"_org_id", "_env_type", "_args"})
 
 def _is_secret_key(key: object) -> bool:
     return isinstance(key, str) and key.startswith("_") and key not in _NON_SECRET_INJECTED
+
+
+def _missing_secret(name: str, lookup: SecretLookup, config_file: str) -> MissingConfigKeyError:
+    """A secret no source had, naming every place looked at (in the order they are read).
+
+    Built here rather than by ``MissingConfigKeyError.for_key``: only the loader knows the
+    sources of this run (environment, mounted file, providers)."""
+    key = name[1:].replace("_", "-")
+    places = lookup.places(key)
+    variable = env_variable_for(lookup.org_id, lookup.env_type, key)
+    return MissingConfigKeyError(
+        f"Secret '{name}' is not available; looked for '{key}' in: " + "; ".join(places),
+        config_file=config_file,
+        key_path=name,
+        how_to_fix=f'Set {variable}, or add "{key}" to {lookup.project_file} (git-ignored; '
+        "create it if it does not exist)",
+        example=f'{variable}=<value>\nor in the secrets file:\n{{\n  "{key}": "<value>"\n}}',
+    )
 
 
 def _join(path: str, key: str) -> str:
@@ -336,6 +367,19 @@ def _load_schema(root: Path) -> tuple[dict[str, Any], Path]:
     return schema, path
 
 
+def _gather_secrets(org_id: str, env_type: str, base: Path) -> tuple[dict[str, Any], SecretLookup]:
+    """Every secret source in order (environment, ``TXO_SECRETS_FILE``, the project file,
+    providers); providers are asked for the keys the project's secrets example declares."""
+    project_file = get_path(Dir.CONFIG, secrets_filename(org_id, env_type), root=base)
+    example = project_file.with_name(project_file.name + ".example")
+    try:
+        declared = _read_json(example, what="secrets example", example=_SECRETS_EXAMPLE)
+    except FileNotFoundError:
+        declared = {}
+    wanted = frozenset(declared) if isinstance(declared, dict) else frozenset()
+    return collect_secrets(org_id, env_type, project_file, read_file=load_secrets, wanted=wanted)
+
+
 def load_config(org_id: str, env_type: str, *, root: Path | str | None = None) -> ConfigDict:
     """Load, validate and enrich the config for one organisation and environment."""
     check_identity(org_id, env_type)
@@ -345,7 +389,7 @@ def load_config(org_id: str, env_type: str, *, root: Path | str | None = None) -
     _refuse_secrets_in_main_config(raw, config_path, secrets_filename(org_id, env_type))
     # Secrets are registered before validation: a secret pasted into the main config by
     # mistake must not show up in the schema error that quotes the offending value.
-    secrets = load_secrets(get_path(Dir.CONFIG, secrets_filename(org_id, env_type), root=base))
+    secrets, lookup = _gather_secrets(org_id, env_type, base)
     _register(secrets)
     schema, schema_path = _load_schema(base)
     validate_against_schema(
@@ -356,6 +400,7 @@ def load_config(org_id: str, env_type: str, *, root: Path | str | None = None) -
     )
     config = ConfigDict(raw, source_file=f"config/{config_path.name}")
     config.schema_file = f"schemas/{schema_path.name}"
+    config.secret_lookup = lookup
     inject_secrets(config, secrets, register=False)  # registered above, before validation
     config["_org_id"] = org_id
     config["_env_type"] = env_type

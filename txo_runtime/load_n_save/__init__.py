@@ -30,6 +30,7 @@ from txo_runtime.load_n_save import _readers as readers
 from txo_runtime.load_n_save._atomic import atomic_target, leftover_temp_files, target_of_temp
 from txo_runtime.load_n_save._writers import find_route, write
 from txo_runtime.path_helpers import Dir, find_project_root, get_path, resolve_dir
+from txo_runtime.run_events import emit, rows_in
 
 __all__ = [
     "HoldsSecrets",
@@ -189,6 +190,7 @@ class TxoDataHandler:
             target.parent.mkdir(parents=True, exist_ok=True)
             with atomic_target(target, fsync=self._fsync) as temp:
                 write(route, data, temp, options)
+        emit("file.saved", path=str(target), rows=rows_in(data), bytes=target.stat().st_size)
         logger.debug("Saved %s as %s", type(data).__name__, target)
         return target
 

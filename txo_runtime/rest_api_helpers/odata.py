@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from txo_runtime.api_common import DEFAULT_BAR_DELAY, Progress
 from txo_runtime.exceptions import ApiError, ApiOperationError
+from txo_runtime.run_events import emit, url_for_events
 from txo_runtime.url_helpers import (
     build_odata_filter,
     build_url,
@@ -251,6 +252,7 @@ class ODataMixin:
                 state.seen.add(url)
                 document = self._odata_page(url, headers, state)
                 rows = state.take(document["value"])
+                emit("odata.page", url=url_for_events(url), rows=len(rows))
                 progress.advance(len(rows))
                 if rows:
                     yield rows

@@ -89,7 +89,7 @@ class Router:
             if spec is not None:
                 return self._operations.start(spec, base)
         if _TOKEN_PATH.fullmatch(path):
-            return self._token(request)
+            return self._token(request, base)
         operation = _OPERATION_PATH.fullmatch(path)
         if operation:
             with self._lock:
@@ -108,13 +108,16 @@ class Router:
             return Response.json(200, {"status": "ok"})
         return Response.error(404, f"No route for {request.method} {path}")
 
-    def _token(self, request: RecordedRequest) -> Response:
+    def _token(self, request: RecordedRequest, base: str) -> Response:
         if request.method != "POST":
             return Response.error(405, "Use POST for the token endpoint", {"Allow": "POST"})
         form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
         with self._lock:
             return self._tokens.issue(
-                form, request.headers.get("Authorization", ""), self.token_lifetime
+                form,
+                request.headers.get("Authorization", ""),
+                self.token_lifetime,
+                audience=f"{base}{request.path}",
             )
 
     def _soap(self, request: RecordedRequest, base: str) -> Response:

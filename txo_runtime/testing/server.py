@@ -204,6 +204,21 @@ class LocalApiServer(Router):
         with self._lock:
             self._tokens.add_client(client_id, client_secret)
 
+    def add_certificate_client(self, client_id: str, certificate_pem: bytes | str) -> None:
+        """Register a client that signs in with a client assertion (RFC 7523) signed by
+        the private key of this PEM certificate (needs the ``cert`` extra)."""
+        pem = (
+            certificate_pem.encode("ascii") if isinstance(certificate_pem, str) else certificate_pem
+        )
+        with self._lock:
+            self._tokens.add_certificate_client(client_id, pem)
+
+    @property
+    def assertions_accepted(self) -> int:
+        """Client assertions that passed every check (signature, aud, iss/sub, exp, jti)."""
+        with self._lock:
+            return self._tokens.assertions_accepted
+
     def expire_tokens(self) -> None:
         """Invalidate every token issued so far (clients must fetch a new one)."""
         with self._lock:

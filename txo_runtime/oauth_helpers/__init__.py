@@ -17,22 +17,31 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 import requests
 
 from txo_runtime.api_common import CallEngine, CircuitBreaker, RateLimiter, RetryPolicy
 from txo_runtime.exceptions import ApiAuthenticationError, CircuitBreakerOpenError
 from txo_runtime.logger import redact, register_secret
+from txo_runtime.oauth_helpers._assertion import (
+    JWT_BEARER,
+    CertificateCredential,
+    uses_certificate,
+)
 from txo_runtime.url_helpers import redact_url
 
 __all__ = [
     "AZURE_TOKEN_URL",
+    "JWT_BEARER",
+    "CertificateCredential",
+    "OAuthClient",
     "OAuthManager",
     "OAuthTokenProvider",
     "get_client_credentials_token",
     "has_client_credentials",
     "token_url_for",
+    "uses_certificate",
 ]
 
 logger = logging.getLogger(__name__)
@@ -59,6 +68,14 @@ def _secrets_file_of(config: Mapping[str, Any]) -> str:
     return "the secrets file next to the config (config/<org>-<env>-config-secrets.json)"
 
 
+def _looked_in(config: Mapping[str, Any], key: str) -> str:
+    """``in <every place the loader looked>`` (environment, files, providers) for ``key``."""
+    lookup = getattr(config, "secret_lookup", None)
+    if lookup is None:
+        return f"in {_secrets_file_of(config)}"
+    return "in any of: " + "; ".join(lookup.places(key))
+
+
 _EXAMPLE = '{\n  "client-secret": "...",\n  "az-token": "eyJ..."\n}'
 
 
@@ -67,6 +84,24 @@ def token_url_for(global_config: Mapping[str, Any]) -> str:
     if "oauth-token-url" in global_config:  # optional key
         return str(global_config["oauth-token-url"])
     return AZURE_TOKEN_URL.format(tenant_id=global_config["tenant-id"])
+
+
+# A client secret, or a certificate that signs client assertions; handed over as a function
+# so a certificate's key is read only when a token is really fetched, not per API call.
+Credential = Union[str, CertificateCredential]
+CredentialSource = Callable[[], Credential]
+
+
+def _credential_of(config: Mapping[str, Any]) -> CredentialSource | None:
+    """The certificate when the secrets hold its private key, else the client secret
+    (registered for redaction), else None."""
+    if uses_certificate(config):
+        return lambda: CertificateCredential.from_config(config)
+    if "_client_secret" not in config:
+        return None
+    secret = str(config["_client_secret"])
+    register_secret(secret)
+    return lambda: secret
 
 
 @dataclass(frozen=True)
@@ -78,7 +113,10 @@ class _CachedToken:
 class OAuthManager:
     """Client-credentials tokens, cached per (token URL, client id, scope) in this instance.
 
-    A token is refreshed ``refresh_margin_seconds`` before it expires. The lock is held
+    The client proves itself with a client secret or, when the secrets hold a certificate's
+    private key, with a signed client assertion (see ``oauth_helpers._assertion``).
+    ``cache_enabled=False`` fetches a new token for every request (no reuse). A cached
+    token is refreshed ``refresh_margin_seconds`` before it expires. The lock is held
     while a token is fetched so concurrent threads do not all ask for one at once. Token
     requests are retried per ``retry_policy`` (the default one unless given; ``None``
     means one attempt), through an optional ``rate_limiter`` and ``circuit_breaker`` of
@@ -87,6 +125,7 @@ class OAuthManager:
 
     def __init__(
         self,
+        cache_enabled: bool = True,
         *,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
@@ -97,6 +136,7 @@ class OAuthManager:
         circuit_breaker: CircuitBreaker | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self.cache_enabled = bool(cache_enabled)
         self._session = session
         self._clock = clock
         self.refresh_margin_seconds = refresh_margin_seconds
@@ -109,6 +149,7 @@ class OAuthManager:
             sleep=sleep,
         )
         self._cache: dict[tuple[str, str, str], _CachedToken] = {}
+        self._clients: dict[str, OAuthClient] = {}
         self._lock = threading.Lock()
 
     def get_token(self, config: Mapping[str, Any], *, force_refresh: bool = False) -> str:
@@ -117,29 +158,52 @@ class OAuthManager:
         ``force_refresh=True`` skips the cache (after a 401 for a token that should still
         have been valid: revoked, or the server's clock runs ahead).
         """
-        if "_client_secret" not in config:
-            return self._fallback(config, f"no 'client-secret' in {_secrets_file_of(config)}")
+        credential = _credential_of(config)
+        if credential is None:
+            return self._fallback(
+                config, f"no 'client-secret' {_looked_in(config, 'client-secret')}"
+            )
         global_config = config["global"]
         token_url = token_url_for(global_config)
         key = (token_url, str(global_config["client-id"]), str(global_config["oauth-scope"]))
-        secret = str(config["_client_secret"])
-        register_secret(secret)
+        try:
+            return self._token(key, credential, force_refresh=force_refresh)
+        except _TokenRequestError as exc:
+            token = self._fallback(config, str(exc))
+            reuse_until = self._clock() + self.refresh_margin_seconds + FALLBACK_REUSE_SECONDS
+            with self._lock:
+                self._cache[key] = _CachedToken(token, reuse_until)
+            return token
+
+    def get_client(self, tenant_id: str) -> OAuthClient:
+        """The :class:`OAuthClient` of one Entra ID (Azure AD) tenant: the same object for
+        the same tenant, sharing this manager's token cache, retries and lock."""
         with self._lock:
-            cached = self._cache.get(key)
+            client = self._clients.get(tenant_id)
+            if client is None:
+                client = self._clients[tenant_id] = OAuthClient(self, tenant_id)
+            return client
+
+    def _token(
+        self,
+        key: tuple[str, str, str],
+        credential: CredentialSource,
+        *,
+        force_refresh: bool = False,
+    ) -> str:
+        """The cached token for ``key`` while it is fresh, else a new one (under the lock).
+        Raises :class:`_TokenRequestError` when the endpoint gives none."""
+        with self._lock:
+            cached = self._cache.get(key) if self.cache_enabled else None
             if (
                 not force_refresh
                 and cached is not None
                 and self._clock() < cached.expires_at - self.refresh_margin_seconds
             ):
                 return cached.value
-            try:
-                fresh = self._request_token(token_url, key[1], secret, key[2])
-            except _TokenRequestError as exc:
-                token = self._fallback(config, str(exc))
-                reuse_until = self._clock() + self.refresh_margin_seconds + FALLBACK_REUSE_SECONDS
-                self._cache[key] = _CachedToken(token, reuse_until)
-                return token
-            self._cache[key] = fresh
+            fresh = self._request_token(key[0], key[1], credential(), key[2])
+            if self.cache_enabled:
+                self._cache[key] = fresh
             return fresh.value
 
     def clear(self) -> None:
@@ -148,14 +212,15 @@ class OAuthManager:
             self._cache.clear()
 
     def _request_token(
-        self, token_url: str, client_id: str, secret: str, scope: str
+        self, token_url: str, client_id: str, credential: Credential, scope: str
     ) -> _CachedToken:
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": secret,
-            "scope": scope,
-        }
+        form = {"grant_type": "client_credentials", "client_id": client_id, "scope": scope}
+        if isinstance(credential, CertificateCredential):
+            form["client_assertion_type"] = JWT_BEARER
+            form["client_assertion"] = assertion = credential.assertion(client_id, token_url)
+            register_secret(assertion)
+        else:
+            form["client_secret"] = credential
         started = self._clock()
         response, attempts = self._post(token_url, form)
         payload = _json_or_none(response)
@@ -211,13 +276,46 @@ class OAuthManager:
 
 
 def has_client_credentials(config: Mapping[str, Any]) -> bool:
-    """True when the config can fetch tokens itself: a client secret, client id, scope and
-    a token URL (``oauth-token-url`` or ``tenant-id``)."""
-    if "_client_secret" not in config or "global" not in config:
+    """True when the config can fetch tokens itself: a client secret or a certificate key,
+    client id, scope and a token URL (``oauth-token-url`` or ``tenant-id``)."""
+    if not (uses_certificate(config) or "_client_secret" in config) or "global" not in config:
         return False
     global_config = config["global"]
     has_url = "oauth-token-url" in global_config or "tenant-id" in global_config
     return has_url and "client-id" in global_config and "oauth-scope" in global_config
+
+
+class OAuthClient:
+    """Client-credentials tokens of one Entra ID (Azure AD) tenant, from
+    ``OAuthManager.get_client(tenant_id)``.
+
+    Shares the manager's cache (when enabled), retries and lock, so the same client id and
+    scope get the same token through either door. Unlike ``get_token(config)`` it has no
+    ``az-token`` fallback: a failure is an ``ApiAuthenticationError``.
+    """
+
+    def __init__(self, manager: OAuthManager, tenant_id: str) -> None:
+        self.manager = manager
+        self.tenant_id = tenant_id
+        self.token_url = AZURE_TOKEN_URL.format(tenant_id=tenant_id)
+
+    def get_client_credentials_token(
+        self, client_id: str, client_secret: str, scope: str, *, force_refresh: bool = False
+    ) -> str:
+        """A token for ``client_id`` with ``client_secret`` and ``scope`` in this tenant."""
+        register_secret(client_secret)
+        key = (self.token_url, client_id, scope)
+        try:
+            return self.manager._token(key, lambda: client_secret, force_refresh=force_refresh)
+        except _TokenRequestError as exc:
+            raise ApiAuthenticationError(
+                f"Failed to acquire an authentication token ({exc})",
+                how_to_fix=_FIX.format(secrets_file="the secrets file"),
+                example=_EXAMPLE,
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"OAuthClient(tenant_id={self.tenant_id!r})"
 
 
 class OAuthTokenProvider:
