@@ -36,6 +36,8 @@ EXTRA_OF = MappingProxyType(
         "lxml": "soap",
         "pyarrow": "parquet",
         "rich": "progress",
+        "redis": "redis",
+        "prefect": "prefect",
     }
 )
 

@@ -144,6 +144,8 @@ class CallEngine:
         verdict = classify(response, safe, self.retry_policy, status)
         if breaker is not None:
             breaker.record_failure() if verdict.breaker_failure else breaker.record_success()
+        if verdict.retry_after and self.rate_limiter is not None:
+            self.rate_limiter.pause(verdict.retry_after)  # every sharer of the bucket waits
         return Attempt(response, verdict, number, status)
 
     def _next(self, call: _Call) -> Attempt:
