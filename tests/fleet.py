@@ -26,9 +26,11 @@ def run_fleet(
     *,
     state_dirs: Sequence[Path],
     lead_in: float = 0.5,
+    quiet: bool = False,
 ) -> list[dict[str, int]]:
     """Run one worker per spec (worker i uses ``state_dirs[i % len(state_dirs)]`` as its
-    machine-scope state dir) for ``seconds`` of wall clock; their JSON summaries."""
+    machine-scope state dir) for ``seconds`` of wall clock; their JSON summaries.
+    ``quiet`` drops the workers' log output (a benchmark's retries warn on every 429)."""
     processes = []
     for index, spec in enumerate(specs):
         env = {**os.environ, "TXO_RATELIMIT_DIR": str(state_dirs[index % len(state_dirs)])}
@@ -39,6 +41,7 @@ def run_fleet(
                 stdout=subprocess.PIPE,
                 text=True,
                 env=env,
+                stderr=subprocess.DEVNULL if quiet else None,  # retry warnings, if asked
             )
         )
     try:

@@ -27,12 +27,14 @@ from txo_runtime.api_common._limiters._keys import (
 )
 from txo_runtime.api_common._limiters._machine import MachineRateLimiter
 from txo_runtime.api_common._limiters._redis import RedisRateLimiter
+from txo_runtime.api_common._limiters._shared import SharedBucket
 
 __all__ = [
     "Decision",
     "LimiterChain",
     "MachineRateLimiter",
     "RedisRateLimiter",
+    "SharedBucket",
     "decide",
     "default_state_dir",
     "origin_of",

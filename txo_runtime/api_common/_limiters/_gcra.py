@@ -22,18 +22,30 @@ MAX_PAUSE = 300.0
 
 
 class Decision(NamedTuple):
-    """``wait`` 0.0 means the call may start now and ``tat`` is the state to store;
-    otherwise nothing changes and the caller asks again after ``wait`` seconds."""
+    """``wait`` 0.0: the call may start now. Otherwise the call waits ``wait`` seconds:
+    then it starts (a reservation) or asks again (no reservation). ``tat`` is the state to
+    store either way."""
 
     wait: float
     tat: float
 
 
-def decide(tat: float, paused_until: float, now: float, *, interval: float, burst: int) -> Decision:
+def decide(
+    tat: float,
+    paused_until: float,
+    now: float,
+    *,
+    interval: float,
+    burst: int,
+    reserve: bool = False,
+) -> Decision:
     """Whether a call may start at ``now`` given the stored ``tat`` and ``paused_until``.
 
     ``interval`` is 1 / calls-per-second; ``burst`` calls may start back to back after an
-    idle period.
+    idle period. With ``reserve`` a call that must wait books the earliest slot at once
+    (``tat`` moves on) and starts after ``wait`` without asking again: waiting sharers then
+    queue in order instead of all waking at the same moment to race for one slot, and no
+    slot is lost while they sleep.
     """
     tolerance = (burst - 1) * interval
     if tat > now + tolerance + interval + CLOCK_STEP_SLACK:
@@ -42,6 +54,8 @@ def decide(tat: float, paused_until: float, now: float, *, interval: float, burs
         paused_until = now
     start = max(tat, now)
     earliest = max(start - tolerance, paused_until)
-    if earliest > now:
-        return Decision(earliest - now, tat)
-    return Decision(0.0, start + interval)
+    if earliest <= now:
+        return Decision(0.0, start + interval)
+    if reserve:
+        return Decision(earliest - now, max(tat, earliest) + interval)
+    return Decision(earliest - now, tat)

@@ -11,7 +11,7 @@ from typing import Any
 
 from txo_runtime.api_common._limiters._gcra import decide
 from txo_runtime.api_common._limiters._keys import state_file_for
-from txo_runtime.api_common._rate_limiter import RateLimiter
+from txo_runtime.api_common._limiters._shared import SharedBucket
 from txo_runtime.exceptions import HelpfulError
 
 __all__ = ["MachineRateLimiter"]
@@ -20,7 +20,7 @@ _STATE = struct.Struct("<dd")  # theoretical arrival time, paused until (wall-cl
 _EMPTY = (float("-inf"), float("-inf"))
 
 
-class MachineRateLimiter(RateLimiter):
+class MachineRateLimiter(SharedBucket):
     """A token bucket in a state file that all processes sharing ``key`` read and write.
 
     Each decision is one read-modify-write of 16 bytes under an exclusive ``fcntl.flock``:
@@ -72,21 +72,26 @@ class MachineRateLimiter(RateLimiter):
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def _take(self) -> float:
+    def _exchange(self, *, reserve: bool, pause: float = 0.0) -> float:
         waits: list[float] = []
 
         def change(tat: float, paused: float, now: float) -> tuple[float, float]:
+            if pause > 0.0:
+                waits.append(0.0)
+                return tat, max(paused, now + pause)
             decision = decide(
-                tat, paused, now, interval=1.0 / self.calls_per_second, burst=self.burst_size
+                tat,
+                paused,
+                now,
+                interval=1.0 / self.calls_per_second,
+                burst=self.burst_size,
+                reserve=reserve,
             )
             waits.append(decision.wait)
-            return (decision.tat, paused) if decision.wait == 0.0 else (tat, paused)
+            return decision.tat, paused
 
         self._update(change)
         return waits[0]
-
-    def _pause(self, seconds: float) -> None:
-        self._update(lambda tat, paused, now: (tat, max(paused, now + seconds)))
 
     def close(self) -> None:
         """Close the state file (the bucket stays for the other processes)."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from txo_runtime.api_common._rate_limiter import RateLimiter
+from txo_runtime.api_common._limiters._shared import SharedBucket
 from txo_runtime.exceptions import HelpfulError
 from txo_runtime.extras import import_lazily
 
@@ -18,12 +18,14 @@ KEY_PREFIX = "txo:ratelimit:"
 
 # The rule of ``_gcra.decide`` in Lua, so that one round trip decides atomically. It reads
 # the Redis server's clock (TIME), the one clock all machines share, so their own clocks may
-# disagree. ARGV: interval, burst, pause seconds (> 0: record a pause instead of taking).
+# disagree. ARGV: interval, burst, pause seconds (> 0: record a pause instead of taking),
+# reserve (1: a call that must wait books the earliest slot).
 # The key expires a minute after it stops mattering: nothing is left behind by dead clients.
 _SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval, burst, pause = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local reserve = ARGV[4] == '1'
 local state = redis.call('HMGET', KEYS[1], 'tat', 'paused')
 local tat = tonumber(state[1]) or now
 local paused = tonumber(state[2]) or 0
@@ -36,7 +38,12 @@ if pause > 0 then
 else
   local start = math.max(tat, now)
   local earliest = math.max(start - tolerance, paused)
-  if earliest > now then wait = earliest - now else tat = start + interval end
+  if earliest <= now then
+    tat = start + interval
+  else
+    wait = earliest - now
+    if reserve then tat = math.max(tat, earliest) + interval end
+  end
 end
 redis.call('HSET', KEYS[1], 'tat', string.format('%.6f', tat),
            'paused', string.format('%.6f', paused))
@@ -54,7 +61,7 @@ def describe_redis_url(url: str) -> str:
     return f"{parts.scheme}://{host}:{port}{parts.path or '/0'}"
 
 
-class RedisRateLimiter(RateLimiter):
+class RedisRateLimiter(SharedBucket):
     """A token bucket kept in Redis and changed atomically by a Lua script.
 
     Hand-written Lua (about 20 lines) rather than a library's Redis bucket: it runs the same
@@ -85,9 +92,9 @@ class RedisRateLimiter(RateLimiter):
         self._client = client if client is not None else _connect(url, password)
         self._script = self._client.register_script(_SCRIPT)
 
-    def _run(self, pause: float) -> float:
+    def _exchange(self, *, reserve: bool, pause: float = 0.0) -> float:
         redis = import_lazily("redis", purpose="rate limiting shared through Redis")
-        args = [1.0 / self.calls_per_second, self.burst_size, pause]
+        args = [1.0 / self.calls_per_second, self.burst_size, pause, int(reserve)]
         try:
             return float(self._script(keys=[self._redis_key], args=args))
         except redis.exceptions.ConnectionError:
@@ -97,12 +104,6 @@ class RedisRateLimiter(RateLimiter):
                 "sent while the shared budget is unknown",
                 example='"rate-limiting": {"scope": "redis", "redis-url": "redis://host:6379/0"}',
             ) from None
-
-    def _take(self) -> float:
-        return self._run(0.0)
-
-    def _pause(self, seconds: float) -> None:
-        self._run(seconds)
 
     def close(self) -> None:
         """Return the client's connections to the system."""
