@@ -7,8 +7,8 @@ sliding window; a request beyond it gets 429 with ``Retry-After``), as Business 
 per principal. N worker processes (``tests/fleet_worker.py``, mode ``client``) each run a
 REST client built from one config, as N scripts of one customer would, and GET as fast as
 their limiter lets them for ``--seconds``. Each client is configured for the whole quota
-(``calls-per-second`` x window + ``burst-size`` = quota), which is right for a single
-process and wrong N-fold for N processes with their own buckets.
+(``calls-per-second`` x window + ``burst-size`` = the quota less ``--headroom``), which is
+right for a single process and wrong N-fold for N processes with their own buckets.
 
 Printed per worker count, side by side for each scope: the requests the server accepted as
 a fraction of what the quota allows in the run, and the 429s it answered. Target: machine
@@ -57,7 +57,9 @@ def client_config(url: str, scope: str, rate: float, redis_url: str) -> dict[str
 def one_run(args: argparse.Namespace, scope: str, workers: int, redis_url: str) -> dict[str, Any]:
     """One fleet run; the share is measured after the first window, when a sliding-window
     quota has reached its steady state (an idle quota first admits a whole window at once)."""
-    rate = (args.quota - BURST) / args.window  # at most `quota` calls start in any window
+    # At most quota * (1 - headroom) calls start in any window: the headroom absorbs the
+    # jitter between a call's start and its arrival at the server on a busy machine.
+    rate = (args.quota * (1 - args.headroom) - BURST) / args.window
     with LocalApiServer() as server, tempfile.TemporaryDirectory() as state:
         server.enforce_quota(args.quota, args.window, path_prefix="/api/")
         config = client_config(server.url, scope, rate, redis_url)
@@ -77,15 +79,18 @@ def one_run(args: argparse.Namespace, scope: str, workers: int, redis_url: str) 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", default="4,8,16", help="comma-separated worker counts")
-    parser.add_argument("--seconds", type=float, default=15.0, help="length of each run")
-    parser.add_argument("--quota", type=int, default=250, help="requests per window")
-    parser.add_argument("--window", type=float, default=5.0, help="quota window in seconds")
+    parser.add_argument("--seconds", type=float, default=25.0, help="length of each run")
+    parser.add_argument("--quota", type=int, default=500, help="requests per window")
+    parser.add_argument("--window", type=float, default=10.0, help="quota window in seconds")
+    parser.add_argument(
+        "--headroom", type=float, default=0.02, help="share of the quota the clients leave free"
+    )
     args = parser.parse_args(argv)
     if args.seconds <= args.window:
         parser.error("--seconds must be longer than --window (the share is measured after it)")
     counts = [int(n) for n in args.workers.split(",")]
     print(f"quota {args.quota} per {args.window:g} s ({args.quota / args.window:g}/s), "
-          f"{args.seconds:g} s per run, burst {BURST}")  # fmt: skip
+          f"{args.seconds:g} s per run, burst {BURST}, headroom {args.headroom:g}")  # fmt: skip
     header = "workers | " + " | ".join(f"{s:>7}: share  429s fail" for s in SCOPES)
     print(header)
     print("-" * len(header))
