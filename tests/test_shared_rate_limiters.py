@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,9 @@ def test_a_forked_child_reopens_the_state_file_so_the_lock_excludes_the_parent(
     limiter = MachineRateLimiter(10, 1, key="k", state_dir=tmp_path)
     limiter.acquire()
     parent_fd = limiter._fd
-    pid = os.fork()
+    with warnings.catch_warnings():  # 3.12+ warns about fork with threads; the child execs nothing
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # child: a shared open file would share the lock too
         try:
             limiter._file()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import struct
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,14 +47,17 @@ class MachineRateLimiter(SharedBucket):
         self.path = state_file_for(key, state_dir)
         self._fd: int | None = None
         self._fd_pid = 0
+        self._closer: weakref.finalize[Any, Any] | None = None
 
     def _file(self) -> int:
         """The open state file; reopened in a forked child (a shared open file would share
         the lock too, and the two processes would not exclude each other)."""
         if self._fd is None or self._fd_pid != os.getpid():
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._fd_pid = os.getpid()
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._fd, self._fd_pid = fd, os.getpid()
+            # closed when the limiter is collected (a client built per call never leaks it)
+            self._closer = weakref.finalize(self, _close_quietly, fd)
         return self._fd
 
     def _update(self, change: Callable[[float, float, float], tuple[float, float]]) -> None:
@@ -95,15 +99,22 @@ class MachineRateLimiter(SharedBucket):
 
     def close(self) -> None:
         """Close the state file (the bucket stays for the other processes)."""
-        fd, self._fd = self._fd, None
-        if fd is not None and self._fd_pid == os.getpid():
-            os.close(fd)
+        closer, self._closer, self._fd = self._closer, None, None
+        if closer is not None:
+            closer()
 
     def __repr__(self) -> str:
         return (
             f"MachineRateLimiter(calls_per_second={self.calls_per_second}, "
             f"burst_size={self.burst_size}, key={self.key!r})"
         )
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:  # already closed (a forked child's copy)
+        pass
 
 
 def _fcntl() -> Any:
