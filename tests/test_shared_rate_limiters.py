@@ -292,3 +292,35 @@ def test_waiting_sharers_book_consecutive_slots_instead_of_racing_for_one() -> N
 def test_try_acquire_never_books_a_slot() -> None:
     refused = decide(100.5, float("-inf"), 100.0, interval=0.1, burst=1)
     assert refused.wait > 0 and refused.tat == 100.5
+
+
+def test_a_sharer_that_booked_a_slot_waits_out_a_pause_recorded_while_it_slept(
+    tmp_path: Path,
+) -> None:
+    clock = FakeTime(START)
+    other = machine(tmp_path, clock)
+    told_429 = []
+
+    def sleep(seconds: float) -> None:  # while this sharer sleeps, another one gets a 429
+        if not told_429:
+            told_429.append(True)
+            other.pause(30)
+        clock.sleep(seconds)
+
+    waiter = MachineRateLimiter(
+        10, 1, key="https://api.example.com:443|client", state_dir=tmp_path,
+        clock=clock, sleep=sleep,
+    )  # fmt: skip
+    waiter.acquire()  # takes the only token
+    waiter.acquire()  # books the slot at +0.1 s, sleeps; meanwhile the pause starts
+    assert clock.now >= START + 30
+
+
+def test_redis_sharers_see_a_pause_and_book_again_after_it(redis_url: str) -> None:
+    first = RedisRateLimiter(1000, 1, key="pause-test", url=redis_url)
+    second = RedisRateLimiter(1000, 1, key="pause-test", url=redis_url)
+    first.pause(30)
+    assert second._exchange(reserve=False, pause=-1.0) == pytest.approx(30, abs=1)
+    assert second.try_acquire() is False
+    first.close()
+    second.close()

@@ -80,6 +80,9 @@ class MachineRateLimiter(SharedBucket):
         waits: list[float] = []
 
         def change(tat: float, paused: float, now: float) -> tuple[float, float]:
+            if pause < 0.0:  # only read how long a pause still holds
+                waits.append(max(0.0, paused - now))
+                return tat, paused
             if pause > 0.0:
                 waits.append(0.0)
                 return tat, max(paused, now + pause)

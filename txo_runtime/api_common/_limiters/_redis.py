@@ -18,7 +18,8 @@ KEY_PREFIX = "txo:ratelimit:"
 
 # The rule of ``_gcra.decide`` in Lua, so that one round trip decides atomically. It reads
 # the Redis server's clock (TIME), the one clock all machines share, so their own clocks may
-# disagree. ARGV: interval, burst, pause seconds (> 0: record a pause instead of taking),
+# disagree. ARGV: interval, burst, pause seconds (> 0: record a pause instead of taking;
+# < 0: only return how long a pause still holds),
 # reserve (1: a call that must wait books the earliest slot).
 # The key expires a minute after it stops mattering: nothing is left behind by dead clients.
 _SCRIPT = """
@@ -33,7 +34,9 @@ local tolerance = (burst - 1) * interval
 if tat > now + tolerance + interval + 1 then tat = now end
 if paused > now + 301 then paused = now end
 local wait = 0
-if pause > 0 then
+if pause < 0 then
+  return string.format('%.6f', math.max(0, paused - now))
+elseif pause > 0 then
   paused = math.max(paused, now + pause)
 else
   local start = math.max(tat, now)
