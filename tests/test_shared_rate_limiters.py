@@ -6,8 +6,10 @@ The cross-process behaviour at a real server is in tests/integration/test_shared
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
+import struct
 import subprocess
 import sys
 import warnings
@@ -114,6 +116,8 @@ def test_a_damaged_state_file_counts_as_a_fresh_bucket(tmp_path: Path) -> None:
     limiter = machine(tmp_path, clock)
     limiter.path.parent.mkdir(parents=True, exist_ok=True)
     limiter.path.write_bytes(b"\x00garbage")
+    assert limiter.try_acquire() is True
+    limiter.path.write_bytes(struct.pack("<dd", math.nan, math.inf))
     assert limiter.try_acquire() is True
 
 

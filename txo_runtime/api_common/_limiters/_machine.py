@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 import time
@@ -70,6 +71,8 @@ class MachineRateLimiter(SharedBucket):
         try:
             raw = os.pread(fd, _STATE.size, 0)
             tat, paused = _STATE.unpack(raw) if len(raw) == _STATE.size else _EMPTY
+            if not all(math.isfinite(v) or v == -math.inf for v in (tat, paused)):
+                tat, paused = _EMPTY  # a damaged file (NaN, +inf) counts as a fresh bucket
             new = change(tat, paused, self._clock())
             if new != (tat, paused):
                 os.pwrite(fd, _STATE.pack(*new), 0)
