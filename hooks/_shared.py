@@ -31,6 +31,7 @@ PYTHON_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 CHOICES = {
     "ci_provider": ("github", "gitlab", "none"),
     "dependency_updates": ("renovate", "dependabot", "none"),
+    "orchestrator": ("none", "prefect"),
 }
 RUN_FOLDERS = ("data", "output", "logs", "tmp")
 ENVIRONMENT_SOURCE = Path("config") / "_environment"

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from redis_server import redis_url  # noqa: F401 (a fixture: a real redis-server per test)
 
 _GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "txo tests",

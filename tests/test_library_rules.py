@@ -51,6 +51,8 @@ HEAVY = frozenset(
         "libcst",
         "copier",
         "cookiecutter",
+        "redis",
+        "prefect",
     }
 )
 # Customer scripts install txo-runtime alone: it must not import these, not even lazily.

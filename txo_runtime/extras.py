@@ -40,6 +40,8 @@ EXTRA_OF = MappingProxyType(
         "jwt": "cert",
         "cryptography": "cert",
         "opentelemetry": "otel",
+        "redis": "redis",
+        "prefect": "prefect",
     }
 )
 

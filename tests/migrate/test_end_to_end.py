@@ -86,7 +86,7 @@ def assert_config_migrated(project: Path) -> None:
     test = json.loads((project / "config/acme-test-config.json").read_text())
     assert test["global"]["api-base-url"] == "https://erp.acme.example/odata"
     assert test["script-behavior"]["rate-limiting"] == {
-        "enabled": True, "calls-per-second": 4, "burst-size": 1}  # fmt: skip
+        "enabled": True, "calls-per-second": 4, "burst-size": 1, "scope": "process"}  # fmt: skip
     assert test["script-behavior"]["batch-handling"]["vat-batch-size"] == 10
     assert test["sales-report"]["regions"] == ["north", "south"]
     assert schema["properties"]["sales-report"]["description"] == "Settings of src/sales_report.py"

@@ -10,7 +10,8 @@ Everything here is pure or takes an injectable clock/sleep, so timing logic is t
 without real sleeping. Like tenacity's ``stop``, ``wait`` and ``retry``, each concern lives
 in a private module: ``_rate_limiter``, ``_circuit_breaker``, ``_retry_policy``,
 ``_retry_after``, ``_outcomes`` (the verdict on an outcome) and ``_engine`` (the attempts
-and the loop).
+and the loop); ``_limiters`` holds the buckets shared by many processes (one host, or
+many machines through Redis).
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ from __future__ import annotations
 from txo_runtime.api_common._circuit_breaker import CircuitBreaker, CircuitState
 from txo_runtime.api_common._closing import Closing
 from txo_runtime.api_common._engine import Attempt, CallEngine, Send
+from txo_runtime.api_common._limiters import (
+    LimiterChain,
+    MachineRateLimiter,
+    RedisRateLimiter,
+    default_state_dir,
+    quota_key,
+)
 from txo_runtime.api_common._outcomes import (
     Verdict,
     classify,
@@ -57,16 +65,21 @@ __all__ = [
     "CircuitBreaker",
     "CircuitState",
     "Closing",
+    "LimiterChain",
+    "MachineRateLimiter",
     "Progress",
     "RateLimiter",
+    "RedisRateLimiter",
     "RetryPolicy",
     "Send",
     "Verdict",
     "classify",
     "counts_as_failure",
+    "default_state_dir",
     "is_connect_error",
     "is_connection_error",
     "is_timeout_error",
     "manual_retry",
     "parse_retry_after",
+    "quota_key",
 ]

@@ -150,6 +150,8 @@ class CallEngine:
             self._tell(method, url, response.status_code, None, number, verdict, started)
         if breaker is not None:
             breaker.record_failure() if verdict.breaker_failure else breaker.record_success()
+        if verdict.retry_after and self.rate_limiter is not None:
+            self.rate_limiter.pause(verdict.retry_after)  # every sharer of the bucket waits
         return Attempt(response, verdict, number, status)
 
     def _tell(

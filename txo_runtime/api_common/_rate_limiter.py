@@ -39,10 +39,13 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._tokens = float(burst_size)
         self._updated = clock()
+        self._paused_until = float("-inf")
 
     def _take(self) -> float:
         """Take a token if one is there (call under the lock); else the seconds to wait."""
         now = self._clock()
+        if now < self._paused_until:
+            return self._paused_until - now
         elapsed = max(0.0, now - self._updated)
         self._tokens = min(float(self.burst_size), self._tokens + elapsed * self.calls_per_second)
         self._updated = now
@@ -62,10 +65,25 @@ class RateLimiter:
 
     wait_if_needed = acquire  # v2.1 name
 
+    def pause(self, seconds: float) -> None:
+        """Let no call start for ``seconds`` (a server's ``Retry-After``): every thread that
+        shares this bucket waits, not only the one that was told to. A shorter pause never
+        shortens a longer one already in force."""
+        if seconds > 0 and math.isfinite(seconds):
+            with self._lock:
+                self._pause(seconds)
+
+    def _pause(self, seconds: float) -> None:
+        """Record a pause (call under the lock); shared buckets store it where sharers look."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
     def try_acquire(self) -> bool:
         """Take a token without waiting; False when the caller would have to wait."""
         with self._lock:
             return self._take() == 0.0
+
+    def close(self) -> None:
+        """Release what the bucket holds (nothing here; a shared bucket's file or client)."""
 
     def __repr__(self) -> str:
         return (

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from txo_runtime.api_common import CircuitBreaker, Closing, RateLimiter
+from txo_runtime.api_common._limiters import origin_of
 from txo_runtime.api_factory._settings import ApiSettings, load_settings
 from txo_runtime.config_loader import config_source, require
 from txo_runtime.exceptions import HelpfulError
@@ -146,7 +147,8 @@ def create_rest_api(config: Mapping[str, Any], require_auth: bool = True) -> Min
     caller closes it (``with``).
     """
     settings = load_settings(config)
-    limits = (settings.new_rate_limiter(), settings.new_circuit_breaker())
+    base_url = require(config, "global", "api-base-url")
+    limits = (settings.new_rate_limiter(base_url), settings.new_circuit_breaker())
     return _build_rest(
         config, settings, require_auth=require_auth, limits=limits, session_manager=None
     )
@@ -159,16 +161,13 @@ def create_soap_api(config: Mapping[str, Any], wsdl: str, **options: Any) -> Soa
     ``history``, ``secrets``, ``wsse``, ``cache``, ``plugins`` ...).
     """
     settings = load_settings(config)
-    limits = (settings.new_rate_limiter(), settings.new_circuit_breaker())
+    limits = (settings.new_rate_limiter(wsdl), settings.new_circuit_breaker())
     return _build_soap(settings, wsdl, limits, options)
 
 
 def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.hostname:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        return f"{parts.scheme}://{parts.hostname.lower()}:{port}"
-    return f"local:{url}"
+    origin = origin_of(url)
+    return origin if origin != url else f"local:{url}"
 
 
 class ApiFactory:
@@ -247,7 +246,7 @@ class ApiManager(Closing):
             key = _origin(url)
             if key not in self._limits:
                 self._limits[key] = (
-                    self.settings.new_rate_limiter(),
+                    self.settings.new_rate_limiter(url),
                     self.settings.new_circuit_breaker(),
                 )
             return self._limits[key]
@@ -295,10 +294,12 @@ class ApiManager(Closing):
         """Close every client and session (idempotent)."""
         with self._lock:
             apis = [*self._apis.values(), *self._uncached]
+            limiters = [limiter for limiter, _ in self._limits.values() if limiter is not None]
             self._apis.clear()
             self._uncached.clear()
             self._closed = True
         _close_all(apis)
+        _close_all(limiters)  # a shared bucket's state file or Redis connection
         self.session_manager.close()
 
     def __repr__(self) -> str:

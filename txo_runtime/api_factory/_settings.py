@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from txo_runtime.api_common import (
     DEFAULT_MAX_TOTAL_WAIT,
     CircuitBreaker,
+    LimiterChain,
+    MachineRateLimiter,
     RateLimiter,
+    RedisRateLimiter,
     RetryPolicy,
+    quota_key,
 )
 from txo_runtime.config_loader import (
     ConfigDict,
@@ -31,7 +35,7 @@ from txo_runtime.config_loader import (
 from txo_runtime.exceptions import ConfigurationError
 from txo_runtime.rest_api_helpers import ODataLimits
 
-__all__ = ["BEHAVIOR", "ApiSettings", "load_settings"]
+__all__ = ["BEHAVIOR", "ApiSettings", "SharedLimit", "load_settings"]
 
 BEHAVIOR = "script-behavior"
 ODATA = "odata"
@@ -83,6 +87,43 @@ def _retry_policy(behavior: Mapping[str, Any], source: str | None) -> RetryPolic
 
 
 @dataclass(frozen=True)
+class SharedLimit:
+    """Who shares the rate limit: ``scope`` process | machine | redis, the Redis to meet at,
+    the principal the API counts calls against, and an explicit quota name."""
+
+    scope: str = "process"
+    redis_url: str | None = None
+    quota_key: str | None = None
+    principal: str | None = None
+    redis_password: str | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], limit: Mapping[str, Any]) -> SharedLimit:
+        """From the ``rate-limiting`` section (``scope`` and the rest are optional keys),
+        ``global.client-id`` (optional) and the ``redis-password`` secret (optional)."""
+        glob = require(config, "global")
+        return cls(
+            scope=str(limit["scope"]) if "scope" in limit else "process",
+            redis_url=str(limit["redis-url"]) if "redis-url" in limit else None,
+            quota_key=str(limit["quota-key"]) if "quota-key" in limit else None,
+            principal=str(glob["client-id"]) if "client-id" in glob else None,
+            redis_password=str(config["_redis_password"]) if "_redis_password" in config else None,
+        )
+
+    def limiter(self, calls_per_second: float, burst: int, url: str) -> RateLimiter:
+        """A bucket for calls to ``url``, shared as far as the scope says."""
+        key = quota_key(url, self.principal, override=self.quota_key)
+        if self.scope == "machine":
+            return MachineRateLimiter(calls_per_second, burst, key=key)
+        if self.scope == "redis":
+            assert self.redis_url is not None  # the schema requires it with scope redis
+            return RedisRateLimiter(
+                calls_per_second, burst, key=key, url=self.redis_url, password=self.redis_password
+            )
+        return RateLimiter(calls_per_second, burst_size=burst)
+
+
+@dataclass(frozen=True)
 class ApiSettings:
     """The resilience and timeout settings of one config as plain values."""
 
@@ -95,6 +136,8 @@ class ApiSettings:
     async_max_wait: float
     async_poll_interval: float
     odata_limits: ODataLimits = ODataLimits()
+    shared_limit: SharedLimit = SharedLimit()
+    api_delay: float = 0.0  # least seconds between the starts of two calls of one client
 
     @classmethod
     def from_behavior(
@@ -119,13 +162,27 @@ class ApiSettings:
             wsdl_timeout=float(timeouts["wsdl-timeout-seconds"]),
             async_max_wait=float(timeouts["async-max-wait"]),
             async_poll_interval=float(timeouts["async-poll-interval"]),
+            api_delay=float(behavior["api-delay-seconds"])
+            if "api-delay-seconds" in behavior
+            else 0.0,
         )
 
-    def new_rate_limiter(self) -> RateLimiter | None:
-        if self.rate_limit is None:
-            return None
-        calls_per_second, burst = self.rate_limit
-        return RateLimiter(calls_per_second, burst_size=burst)
+    def new_rate_limiter(self, url: str = "") -> RateLimiter | None:
+        """The limiter of one client of ``url``: the configured bucket (shared as the scope
+        says) after the client's own ``api-delay-seconds`` spacing; None when neither is on.
+
+        The spacing is a bucket of one call per ``api-delay-seconds`` of the client alone:
+        the pause between calls that the key always promised, now also kept by threads.
+        """
+        limiters: list[RateLimiter] = []
+        if self.api_delay > 0:
+            limiters.append(RateLimiter(1.0 / self.api_delay, burst_size=1))
+        if self.rate_limit is not None:
+            calls_per_second, burst = self.rate_limit
+            limiters.append(self.shared_limit.limiter(calls_per_second, burst, url))
+        if len(limiters) > 1:
+            return LimiterChain(limiters)
+        return limiters[0] if limiters else None
 
     def new_circuit_breaker(self) -> CircuitBreaker | None:
         if self.circuit_breaker is None:
@@ -149,4 +206,5 @@ def load_settings(config: Mapping[str, Any]) -> ApiSettings:
     if not _checked_on_load(config):
         validate_section(config, BEHAVIOR)
     settings = ApiSettings.from_behavior(behavior, source=config_source(config))
-    return dataclasses.replace(settings, odata_limits=odata_limits(config))
+    shared = SharedLimit.from_config(config, behavior["rate-limiting"])
+    return dataclasses.replace(settings, odata_limits=odata_limits(config), shared_limit=shared)

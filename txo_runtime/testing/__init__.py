@@ -19,6 +19,7 @@ _EXPORTS: dict[str, str] = {
     "AsyncOperation": "server",
     "Fault": "_faults",
     "LocalApiServer": "server",
+    "QuotaCounts": "_quota",
     "RecordedRequest": "_records",
     "SoapFault": "_soap",
     "SoapOperation": "_soap",

@@ -25,6 +25,7 @@ from txo_runtime.testing._odata import (
     parse_query,
     render_page,
 )
+from txo_runtime.testing._quota import Quota
 from txo_runtime.testing._records import RecordedRequest, Response
 from txo_runtime.testing._rest import Collections
 from txo_runtime.testing._soap import SoapService
@@ -51,15 +52,22 @@ class Router:
     _faults: list[Fault]
     _page_failures: list[PageFailure]
     _requests: list[RecordedRequest]
+    _quota: Quota | None
 
     @property
     def url(self) -> str:
         raise NotImplementedError
 
     def _begin(self, request: RecordedRequest) -> Fault | None:
-        """Log the request and take the fault (if any) that applies to it."""
+        """Log the request, count it against the quota (a 429 when over it), and take the
+        fault (if any) that applies to it."""
         with self._lock:
             self._requests.append(request)
+            quota = self._quota
+            if quota is not None and quota.applies_to(request.path):
+                over = quota.admit(request.started)
+                if over is not None:
+                    return over
             return take_fault(self._faults, request.method, request.path)
 
     def _respond(self, request: RecordedRequest) -> Response:

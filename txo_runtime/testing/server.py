@@ -28,6 +28,7 @@ from txo_runtime.testing._faults import error_body as _error_body
 from txo_runtime.testing._handler import ApiHttpServer
 from txo_runtime.testing._oauth import TokenStore
 from txo_runtime.testing._odata import EntitySet
+from txo_runtime.testing._quota import Quota, QuotaCounts
 from txo_runtime.testing._records import RecordedRequest
 from txo_runtime.testing._rest import Collections
 from txo_runtime.testing._routes import Router
@@ -85,6 +86,7 @@ class LocalApiServer(Router):
         self._faults: list[Fault] = []
         self._page_failures: list[PageFailure] = []
         self._requests: list[RecordedRequest] = []
+        self._quota: Quota | None = None
         self._open: dict[Any, int] = {}
         self._connections_opened = 0
         self._httpd: ApiHttpServer | None = None
@@ -324,9 +326,32 @@ class LocalApiServer(Router):
         with self._lock:
             self._page_failures.append(PageFailure(entity_set, page_number, status, times))
 
-    def reset(self) -> None:
-        """Forget faults, page failures and the request log; keep data and clients."""
+    def enforce_quota(
+        self,
+        limit: int,
+        per_seconds: float,
+        *,
+        path_prefix: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Answer 429 + ``Retry-After`` to a request beyond ``limit`` accepted requests in any
+        ``per_seconds`` window (all paths, or those starting with ``path_prefix``).
+        ``retry_after`` None sends the whole seconds until the window has room again.
+        Rejected requests do not count against the quota; :meth:`quota_counts` reads it."""
         with self._lock:
+            self._quota = Quota(limit, per_seconds, path_prefix, retry_after)
+
+    def quota_counts(self) -> QuotaCounts:
+        """Accepted and rejected requests (and arrival times) since ``enforce_quota``."""
+        with self._lock:
+            if self._quota is None:
+                raise RuntimeError("No quota: call enforce_quota(limit, per_seconds) first")
+            return self._quota.counts()
+
+    def reset(self) -> None:
+        """Forget faults, page failures, the quota and the request log; keep data and clients."""
+        with self._lock:
+            self._quota = None
             self._faults.clear()
             self._page_failures.clear()
             self._requests.clear()

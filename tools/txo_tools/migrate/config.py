@@ -49,7 +49,12 @@ SECTION_DEFAULTS: dict[str, JsonDict] = {
     },
     "retry-strategy": {"max-retries": 3, "backoff-factor": 2.0},
     "jitter": {"min-factor": 0.8, "max-factor": 1.2},
-    "rate-limiting": {"enabled": False, "calls-per-second": 10, "burst-size": 1},
+    "rate-limiting": {
+        "enabled": False,
+        "calls-per-second": 10,
+        "burst-size": 1,
+        "scope": "process",  # one bucket per run, as in v2.1 (machine / redis share it)
+    },
     "circuit-breaker": {"enabled": False, "failure-threshold": 5, "timeout-seconds": 60},
     "batch-handling": {"read-batch-size": 100, "update-batch-size": 50},
 }
@@ -119,7 +124,20 @@ def _migrate_behavior(old: JsonDict, out: Outcome) -> JsonDict:
     _fold_flat_keys(old, new, out)
     for section, defaults in SECTION_DEFAULTS.items():
         _fill_section(new, section, defaults, out)
+    _note_api_delay(new, out)
     return new
+
+
+def _note_api_delay(behavior: JsonDict, out: Outcome) -> None:
+    """``api-delay-seconds`` keeps its v2.1 meaning (a pause between calls); say so when it
+    is on, since a value of 1 caps a client at one call per second."""
+    delay = behavior.get("api-delay-seconds")  # optional key of arbitrary user JSON
+    if isinstance(delay, (int, float)) and not isinstance(delay, bool) and delay > 0:
+        out.notes.append(
+            f"kept 'script-behavior.api-delay-seconds' = {delay!r}: calls of one client start "
+            f"at least {delay} s apart, as v2.1 paused between calls (0 leaves the pacing "
+            "to 'rate-limiting')"
+        )
 
 
 def _rename_aliases(section: str, values: JsonDict, out: Outcome) -> JsonDict:
