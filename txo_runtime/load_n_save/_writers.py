@@ -28,6 +28,11 @@ from txo_runtime.load_n_save._frame_rules import (
     with_index_as_columns,
 )
 from txo_runtime.load_n_save._json_codec import encode_json
+from txo_runtime.load_n_save._xlsx_sheets import (
+    WORKBOOK_OPTIONS,
+    fast_path_fits,
+    write_frame_sheet,
+)
 
 __all__ = [
     "BINARY_EXTENSIONS",
@@ -192,7 +197,7 @@ def _write_frame_xlsx(frame: Any, temp: Path, **kwargs: Any) -> None:
     kwargs.setdefault("index", False)
     check_sheet_names([sheet_name])
     _check_frame_for_excel(frame, kwargs)
-    import_lazily("openpyxl", purpose="Saving .xlsx files")
+    import_lazily("xlsxwriter", purpose="Saving .xlsx files")
     _write_sheets({sheet_name: frame}, temp, kwargs)
 
 
@@ -212,21 +217,26 @@ def _write_frames_xlsx(frames: Mapping[str, Any], temp: Path, **kwargs: Any) -> 
     check_sheet_names(frames.keys())
     for frame in frames.values():
         _check_frame_for_excel(frame, kwargs)
-    import_lazily("openpyxl", purpose="Saving .xlsx files")
+    import_lazily("xlsxwriter", purpose="Saving .xlsx files")
     _write_sheets(frames, temp, kwargs)
 
 
 def _write_sheets(frames: Mapping[str, Any], temp: Path, kwargs: Mapping[str, Any]) -> None:
-    """One sheet per frame. The workbook is zipped into memory, then written in one call:
-    a full disk then fails that one write, and no half-written ZipFile is left whose
-    ``__del__`` would print a second, raw traceback when it is collected."""
+    """One sheet per frame, with xlsxwriter: the column-typed fast path where it writes what
+    ``to_excel`` would, ``to_excel`` for the other options. The workbook is zipped into
+    memory, then written in one call: a full disk then fails that one write, and no
+    half-written zip file is left behind."""
     pandas = _pandas("Saving DataFrames as .xlsx")
     # Not "with ExcelWriter": on an error before the first sheet exists, its close() raises
-    # "At least one sheet must be visible" and hides the real error.
+    # and hides the real error.
     buffer = io.BytesIO()
-    excel = pandas.ExcelWriter(buffer, engine="openpyxl")
+    options = {"options": dict(WORKBOOK_OPTIONS)}
+    excel = pandas.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs=options)
     for name, frame in frames.items():
-        frame.to_excel(excel, sheet_name=name, **kwargs)
+        if fast_path_fits(frame, kwargs):
+            write_frame_sheet(excel.book, name, frame)
+        else:
+            frame.to_excel(excel, sheet_name=name, **kwargs)
     excel.close()
     with open(temp, "wb") as handle:
         handle.write(buffer.getbuffer())
