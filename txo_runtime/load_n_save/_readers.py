@@ -106,7 +106,10 @@ def read_bytes(path: Path) -> bytes:
 
 
 def read_json(path: Path, *, exact_decimals: bool = False) -> Any:
-    text = read_text(path, encoding="utf-8-sig")  # tolerate a BOM (Windows editors)
+    # One bytes.decode instead of a text stream (measurably faster on large files);
+    # utf-8-sig tolerates a BOM (Windows editors).
+    with reading(path):
+        text = path.read_bytes().decode("utf-8-sig")
     try:
         return decode_json(text, exact_decimals=exact_decimals)
     except json.JSONDecodeError as exc:
