@@ -26,6 +26,7 @@ __all__ = [
     "read_csv",
     "read_excel",
     "read_json",
+    "read_jsonl",
     "read_parquet",
     "read_text",
     "read_yaml",
@@ -114,6 +115,21 @@ def read_json(path: Path, *, exact_decimals: bool = False) -> Any:
         return decode_json(text, exact_decimals=exact_decimals)
     except json.JSONDecodeError as exc:
         raise _malformed(path, "JSON", exc.lineno, exc.colno, exc.msg) from exc
+
+
+def read_jsonl(path: Path, *, exact_decimals: bool = False) -> list[Any]:
+    """JSON Lines: a list of the values of the non-blank lines."""
+    with reading(path):
+        text = path.read_bytes().decode("utf-8-sig")
+    values = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            values.append(decode_json(line, exact_decimals=exact_decimals))
+        except json.JSONDecodeError as exc:
+            raise _malformed(path, "JSON", number, exc.colno, exc.msg) from exc
+    return values
 
 
 def read_yaml(path: Path, *, exact_decimals: bool = False) -> Any:

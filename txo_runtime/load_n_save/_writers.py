@@ -37,6 +37,7 @@ from txo_runtime.load_n_save._xlsx_sheets import (
 __all__ = [
     "BINARY_EXTENSIONS",
     "Route",
+    "csv_cell",
     "detect_kind",
     "find_route",
     "supported_combinations",
@@ -147,11 +148,18 @@ def _write_json(
     temp.write_bytes(text.encode("utf-8"))
 
 
+def _write_jsonl(rows: list[Mapping[str, Any]], temp: Path, *, ensure_ascii: bool = False) -> None:
+    """JSON Lines: one compact JSON object per line."""
+    with open(temp, "wb") as handle:
+        for row in rows:
+            handle.write(encode_json(row, indent=None, ensure_ascii=ensure_ascii).encode())
+
+
 def _write_yaml(data: Any, temp: Path, *, sort_keys: bool = False, indent: int = 2) -> None:
     temp.write_bytes(yaml_codec.encode_yaml(data, sort_keys=sort_keys, indent=indent))
 
 
-def _csv_cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
     """Cells as pandas would write them: missing -> empty, nested data -> compact JSON."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -168,7 +176,7 @@ def _write_records_csv(
         writer = csv.writer(handle, delimiter=delimiter)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_csv_cell(row.get(column)) for column in columns])
+            writer.writerow([csv_cell(row.get(column)) for column in columns])
 
 
 def _pandas(purpose: str) -> Any:
@@ -294,6 +302,7 @@ ROUTES: tuple[Route, ...] = (
     Route("structure", _YAML, _write_yaml, _YAML_OPTIONS),
     Route("records", frozenset({".json"}), _write_json, _JSON_OPTIONS),
     Route("records", _YAML, _write_yaml, _YAML_OPTIONS),
+    Route("records", frozenset({".jsonl"}), _write_jsonl, frozenset({"ensure_ascii"})),
     Route("records", frozenset({".csv"}), _write_records_csv, frozenset({"encoding", "delimiter"})),
     Route("records", frozenset({".xlsx"}), _write_records_xlsx, _TO_EXCEL),
     Route("dataframe", frozenset({".csv"}), _write_frame_csv, _TO_CSV),

@@ -219,6 +219,8 @@ class RowSheet:
 
     def write(self, rows: Iterable[Mapping[str, Any]], check: Callable[..., list[str]]) -> None:
         """Write every row; ``check(row, columns, number)`` returns the row's columns."""
+        if self._columns is not None:
+            self._header(self._columns)
         for record in rows:
             if self._columns is None:
                 self._columns = check(record, None, 1)
