@@ -78,7 +78,8 @@ def main() -> None:
     parser.add_argument("--no-reference", action="store_true", help="skip the in-memory side")
     args = parser.parse_args()
     sides = {k: v for k, v in SIDES.items() if not (args.no_reference and v == "list")}
-    with server_process(SETUP.format(rows=args.rows)) as base, tempfile.TemporaryDirectory() as root:
+    setup = SETUP.format(rows=args.rows)
+    with server_process(setup) as base, tempfile.TemporaryDirectory() as root:
         url = f"{base}/odata"
         for ext in args.formats.split(","):
             samples: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
