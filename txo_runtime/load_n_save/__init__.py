@@ -28,7 +28,6 @@ from txo_runtime.exceptions import (
 )
 from txo_runtime.load_n_save import _readers as readers
 from txo_runtime.load_n_save._atomic import atomic_target, leftover_temp_files, target_of_temp
-from txo_runtime.load_n_save._row_stream import SourceError, check_stream_target, write_rows
 from txo_runtime.load_n_save._writers import find_route, write
 from txo_runtime.path_helpers import Dir, find_project_root, get_path, resolve_dir
 from txo_runtime.run_events import emit
@@ -220,6 +219,12 @@ class TxoDataHandler:
         columns: Sequence[str] | None,
         options: dict[str, Any],
     ) -> Path:
+        from txo_runtime.load_n_save._row_stream import (  # only scripts that stream need it
+            SourceError,
+            check_stream_target,
+            write_rows,
+        )
+
         extension = check_stream_target(filename, options)
         if columns is not None and extension == ".jsonl":
             raise HelpfulError(

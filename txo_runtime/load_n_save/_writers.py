@@ -28,11 +28,6 @@ from txo_runtime.load_n_save._frame_rules import (
     with_index_as_columns,
 )
 from txo_runtime.load_n_save._json_codec import encode_json
-from txo_runtime.load_n_save._xlsx_sheets import (
-    WORKBOOK_OPTIONS,
-    fast_path_fits,
-    write_frame_sheet,
-)
 
 __all__ = [
     "BINARY_EXTENSIONS",
@@ -234,6 +229,12 @@ def _write_sheets(frames: Mapping[str, Any], temp: Path, kwargs: Mapping[str, An
     ``to_excel`` would, ``to_excel`` for the other options. The workbook is zipped into
     memory, then written in one call: a full disk then fails that one write, and no
     half-written zip file is left behind."""
+    from txo_runtime.load_n_save._xlsx_sheets import (  # noqa: PLC0415 - only .xlsx saves
+        WORKBOOK_OPTIONS,
+        fast_path_fits,
+        write_frame_sheet,
+    )
+
     pandas = _pandas("Saving DataFrames as .xlsx")
     # Not "with ExcelWriter": on an error before the first sheet exists, its close() raises
     # and hides the real error.
