@@ -15,14 +15,18 @@ from collections.abc import Callable, Mapping
 Runs = dict[str, list[float]]
 
 
-def interleaved(sides: Mapping[str, Callable[[], object]], repeat: int, *, warmup: int = 1) -> Runs:
-    """Seconds of each side per round; ``warmup`` rounds first, not counted."""
+def interleaved(
+    sides: Mapping[str, Callable[[], object]], repeat: int, *, warmup: int = 1, collect: bool = True
+) -> Runs:
+    """Seconds of each side per round; ``warmup`` rounds first, not counted. ``collect``
+    runs the garbage collector before each side (off for sub-millisecond sides)."""
     names = list(sides)
     runs: Runs = {name: [] for name in names}
     for round_ in range(warmup + repeat):
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:
-            gc.collect()  # garbage of the previous side must not be collected during this one
+            if collect:  # garbage of the previous side must not be collected during this one
+                gc.collect()
             start = time.perf_counter()
             sides[name]()
             elapsed = time.perf_counter() - start
