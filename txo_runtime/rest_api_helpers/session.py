@@ -108,11 +108,11 @@ class EnvironmentOnceSession(requests.Session):
         host = urlsplit(request.url or "").hostname
         if host not in self._netrc:
             self._netrc[host] = get_netrc_auth(request.url) or _NO_NETRC_ENTRY
-        request.auth = self._netrc[host]
+        original, request.auth = request.auth, self._netrc[host]
         try:
             return super().prepare_request(request)
         finally:
-            request.auth = None
+            request.auth = original
 
 
 def _close_sessions(sessions: OrderedDict[Origin, requests.Session]) -> None:
