@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import pickle
 
 import pytest
 
@@ -51,3 +52,15 @@ def test_close_closes_each_session_once_even_if_called_again() -> None:
     assert sorted(closed) == ["a", "b"]
     with pytest.raises(RuntimeError, match="closed"):
         manager.get_session("https://a.example.com/")
+
+
+def test_a_pickled_session_still_reads_its_environment_after_unpickling() -> None:
+    session = EnvironmentOnceSession()
+    session.merge_environment_settings("http://a.example.com/", {}, None, None, None)
+
+    copy = pickle.loads(pickle.dumps(session))
+
+    settings = copy.merge_environment_settings("http://a.example.com/", {}, None, None, None)
+    assert set(settings) == {"proxies", "stream", "verify", "cert"}
+    session.close()
+    copy.close()

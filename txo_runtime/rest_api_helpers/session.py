@@ -78,6 +78,12 @@ class EnvironmentOnceSession(requests.Session):
         self._settings: dict[tuple[Any, ...], Any] = {}
         self._netrc: dict[str | None, Any] = {}
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """An unpickled session (requests pickles only its own attributes) reads anew."""
+        super().__setstate__(state)  # type: ignore[misc]  # requests has it, its stubs not
+        self._settings = {}
+        self._netrc = {}
+
     def merge_environment_settings(
         self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
     ) -> Any:
