@@ -6,8 +6,8 @@
 
 Sources: the local test server (``--rows`` rows, server page size ``--page``) and, when
 ``tests/integration/cap/node_modules`` exists, the real SAP CAP server (2,500 rows, page
-limit 100). Rounds alternate (loop, client, client, loop, ...); the table shows the median
-time. The client must not sleep between pages (no rate limiter here). Target >= 0.9x.
+limit 100). Rounds are interleaved; the table shows median, spread and ratio. The client
+must not sleep between pages (no rate limiter here). Goal: client speed >= 0.9x the loop.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import argparse
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
+from _sidebyside import interleaved, ratio, table, verdict
 
 from txo_runtime.api_common import CircuitBreaker
 from txo_runtime.rest_api_helpers import MinimalRestAPI
@@ -47,25 +47,22 @@ def hand_loop(session: requests.Session, root: str, entity: str) -> int:
     return len(rows)
 
 
-def compare(root: str, entity: str, expected: int, rounds: int) -> tuple[float, float]:
-    """Median seconds of (hand loop, client) over alternating rounds."""
+def compare(root: str, entity: str, expected: int, rounds: int, title: str) -> None:
+    """Interleaved rounds of (hand loop, client), printed side by side."""
     session = requests.Session()
     api = MinimalRestAPI(circuit_breaker=CircuitBreaker())
     sides: dict[str, Callable[[], int]] = {
-        "loop": lambda: hand_loop(session, root, entity),
-        "client": lambda: len(api.get_odata_entities(root, entity)),
+        "hand-written loop": lambda: hand_loop(session, root, entity),
+        "get_odata_entities": lambda: len(api.get_odata_entities(root, entity)),
     }
-    times: dict[str, list[float]] = {"loop": [], "client": []}
-    for name in sides:  # warm-up, and check both read everything
-        assert sides[name]() == expected, name
-    for i in range(rounds):
-        for name in ("loop", "client") if i % 2 == 0 else ("client", "loop"):
-            started = time.perf_counter()
-            sides[name]()
-            times[name].append(time.perf_counter() - started)
+    for name, side in sides.items():  # warm-up, and check both read everything
+        assert side() == expected, name
+    runs = interleaved(sides, rounds, warmup=0)
+    table(f"{title}: {expected:,} rows", runs, "hand-written loop")
+    speed = 1 / ratio(runs, "get_odata_entities", "hand-written loop")
+    verdict("client speed / hand-written loop", speed, TARGET_RATIO, at_most=False)
     api.close()
     session.close()
-    return statistics.median(times["loop"]), statistics.median(times["client"])
 
 
 @contextmanager
@@ -102,15 +99,6 @@ def _ready(url: str, timeout: float = 60.0) -> bool:
     return False
 
 
-def print_row(source: str, rows: int, loop: float, client: float) -> None:
-    ratio = loop / client
-    verdict = "OK" if ratio >= TARGET_RATIO else "BELOW TARGET"
-    print(
-        f"{source:<28}{rows:>8}{loop * 1000:>12.1f}{client * 1000:>12.1f}"
-        f"{rows / client:>12.0f}{ratio:>8.3f}  {verdict}"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000)
@@ -118,21 +106,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--no-cap", action="store_true")
     args = parser.parse_args()
-    print(f"{'source':<28}{'rows':>8}{'loop ms':>12}{'client ms':>12}{'rows/s':>12}{'ratio':>8}")
     with LocalApiServer() as server:
         rows = [{"ID": i, "Name": f"Customer {i}", "City": "Lyon"} for i in range(args.rows)]
         server.add_entity_set("Customers", rows, page_size=args.page)
-        loop, client = compare(server.odata_url, "Customers", args.rows, args.rounds)
-        print_row(f"local (page {args.page})", args.rows, loop, client)
+        compare(server.odata_url, "Customers", args.rows, args.rounds, f"local (page {args.page})")
     if args.no_cap:
         return
     with cap_server() as cap_url:
         if cap_url is None:
             print("CAP: skipped (run 'npm ci' in tests/integration/cap)")
             return
-        loop, client = compare(cap_url, "Customers", 2500, args.rounds)
-        print_row("SAP CAP (page 100)", 2500, loop, client)
-    print(f"target: client >= {TARGET_RATIO}x the hand-written loop (ratio = loop / client)")
+        compare(cap_url, "Customers", 2500, args.rounds, "SAP CAP (page 100)")
 
 
 if __name__ == "__main__":

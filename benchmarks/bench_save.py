@@ -1,4 +1,4 @@
-"""Overhead of ``TxoDataHandler.save()`` over writing with pandas directly.
+"""``TxoDataHandler.save()``/``load()`` of a DataFrame vs pandas directly, CSV and .xlsx.
 
     .venv/bin/python benchmarks/bench_save.py                 # 100k x 10, csv + xlsx, 3 runs
     .venv/bin/python benchmarks/bench_save.py --rows 20000 --repeat 5 --formats csv
@@ -6,7 +6,9 @@
 ``save()`` adds path checks, a temp file, ``fsync`` and ``os.replace``; the ``fsync=False``
 column shows how much of the difference is the flush to disk. Runs are interleaved
 (direct, save, save without fsync, ...) so machine noise hits all three alike; the table
-shows the median and the best run. Target: overhead at most 5%.
+shows the median and the best run. Goals: CSV overhead at most 5%; .xlsx save at most
+0.5x ``df.to_excel(engine="openpyxl")`` (xlsxwriter with column-typed writers); .xlsx
+load at most 0.3x ``pd.read_excel(engine="openpyxl")`` (calamine).
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _sidebyside import interleaved, ratio, table, verdict
 
 from txo_runtime.load_n_save import TxoDataHandler
 from txo_runtime.path_helpers import Dir
 
 TARGET_OVERHEAD = 0.05
+XLSX_SAVE_GOAL = 0.5
+XLSX_LOAD_GOAL = 0.3
 
 
 def make_frame(rows: int) -> pd.DataFrame:
@@ -95,11 +100,33 @@ def report(ext: str, rows: int, runs: dict[str, list[float]], unit: str) -> None
         )
     median_overhead = statistics.median(runs["save()"]) / base_median - 1
     best_overhead = min(runs["save()"]) / base_best - 1
+    if ext == "xlsx":
+        ratio = statistics.median(runs["save()"]) / base_median
+        met = "MET" if ratio <= XLSX_SAVE_GOAL else "NOT MET"
+        print(f"  save() / to_excel(openpyxl): {ratio:.3f}x (goal <= {XLSX_SAVE_GOAL}x) {met}")
+        return
     verdict = "OK" if median_overhead <= TARGET_OVERHEAD else "OVER TARGET"
     print(
         f"  save() overhead: median {median_overhead:+.1%}, best {best_overhead:+.1%}"
         f"  [{verdict}: target <= {TARGET_OVERHEAD:.0%} on the median]"
     )
+
+
+def bench_xlsx_load(root: Path, repeat: int) -> None:
+    """load_excel (calamine) vs pd.read_excel with openpyxl, on the file save() wrote."""
+    path = root / "output" / "saved.xlsx"
+    handler = TxoDataHandler(root=root)
+    runs = interleaved(
+        {
+            "pd.read_excel(openpyxl)": lambda: pd.read_excel(path, engine="openpyxl"),
+            "load_excel()": lambda: handler.load_excel(Dir.OUTPUT, "saved.xlsx"),
+        },
+        repeat,
+        warmup=0,
+    )
+    table(f"load .xlsx, {path.stat().st_size / 1e6:.1f} MB", runs, "pd.read_excel(openpyxl)")
+    verdict("load_excel / read_excel(openpyxl)", ratio(runs, "load_excel()",
+            "pd.read_excel(openpyxl)"), XLSX_LOAD_GOAL)  # fmt: skip
 
 
 def atomic_cost(frame: pd.DataFrame, root: Path, repeat: int) -> None:
@@ -137,6 +164,8 @@ def main() -> None:
             clock = time.process_time if args.cpu else time.perf_counter
             runs = bench_format(frame, Path(folder), ext.strip(), args.repeat, clock)
             report(ext, args.rows, runs, "CPU s" if args.cpu else "wall s")
+            if ext.strip() == "xlsx":
+                bench_xlsx_load(Path(folder), args.repeat)
         atomic_cost(frame, Path(folder), max(args.repeat, 5))
 
 

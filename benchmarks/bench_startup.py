@@ -2,8 +2,9 @@
 
 Generates a default project with copier into a temp dir, then runs, alternately,
 ``python -m src.fetch_customers --help`` (in the project) and ``python -c "import requests"``
-``--runs`` times each. Wall time is the median; peak RSS is the child's ``ru_maxrss``, read
-per run with ``os.wait4``. Target: <= 1.5x on both. Exit code 1 if the target is missed.
+``--runs`` times each (interleaved). Wall time is the median (spread shown); peak RSS is
+the child's ``ru_maxrss``, read per run with ``os.wait4``. Goals: <= 1.2x wall and
+<= 1.1x RSS. Information only: the exit code is 0 either way.
 
     .venv/bin/python benchmarks/bench_startup.py [--runs 15]
 
@@ -28,7 +29,8 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TARGET_RATIO = 1.5
+WALL_GOAL = 1.2
+RSS_GOAL = 1.1
 
 
 def generate_project(workdir: Path) -> Path:
@@ -62,7 +64,7 @@ def measure(command: list[str], cwd: Path) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024  # Linux: KiB
 
 
-def compare(project: Path, runs: int) -> dict[str, tuple[float, float]]:
+def compare(project: Path, runs: int) -> dict[str, list[tuple[float, float]]]:
     commands = {
         "fetch_customers --help": [sys.executable, "-m", "src.fetch_customers", "--help"],
         "import requests": [sys.executable, "-c", "import requests"],
@@ -71,13 +73,7 @@ def compare(project: Path, runs: int) -> dict[str, tuple[float, float]]:
     for _ in range(runs + 1):  # the first round warms the file cache and is dropped
         for name, command in commands.items():
             samples[name].append(measure(command, project))
-    return {
-        name: (
-            statistics.median(s[0] for s in values[1:]),
-            statistics.median(s[1] for s in values[1:]),
-        )
-        for name, values in samples.items()
-    }
+    return {name: values[1:] for name, values in samples.items()}
 
 
 def main() -> int:
@@ -88,15 +84,25 @@ def main() -> int:
         project = generate_project(Path(tmp))
         precompile(project)
         results = compare(project, runs)
-    (script_s, script_mb), (base_s, base_mb) = results.values()
+    medians = {
+        name: (statistics.median(s[0] for s in v), statistics.median(s[1] for s in v))
+        for name, v in results.items()
+    }
+    (script_s, script_mb), (base_s, base_mb) = medians.values()
+    print(f"{runs} interleaved runs each")
+    print(f"{'command':<28}{'wall (median)':>16}{'spread ms':>16}{'peak RSS':>12}")
+    for name, (seconds, mib) in medians.items():
+        walls = [s[0] * 1000 for s in results[name]]
+        spread = f"{min(walls):.0f}-{max(walls):.0f}"
+        print(f"{name:<28}{seconds * 1000:>13.1f} ms{spread:>16}{mib:>9.1f} MiB")
     time_ratio, rss_ratio = script_s / base_s, script_mb / base_mb
-    print(f"{'command':<28}{'wall (median)':>16}{'peak RSS':>12}")
-    for name, (seconds, mib) in results.items():
-        print(f"{name:<28}{seconds * 1000:>13.1f} ms{mib:>9.1f} MiB")
-    print(f"{'ratio (target <= 1.5)':<28}{time_ratio:>15.2f}x{rss_ratio:>11.2f}x")
-    ok = time_ratio <= TARGET_RATIO and rss_ratio <= TARGET_RATIO
-    print("PASS" if ok else "FAIL: see `python -X importtime -m src.fetch_customers --help`")
-    return 0 if ok else 1
+    print(f"{'ratio':<28}{time_ratio:>15.2f}x{'':>16}{rss_ratio:>11.2f}x")
+    for label, value, goal in (("wall", time_ratio, WALL_GOAL), ("RSS", rss_ratio, RSS_GOAL)):
+        met = "MET" if value <= goal else "NOT MET"
+        print(f"  {label}: {value:.2f}x (goal <= {goal}x) {met}")
+    if time_ratio > WALL_GOAL or rss_ratio > RSS_GOAL:
+        print("  see `python -X importtime -m src.fetch_customers --help` for the heavy imports")
+    return 0
 
 
 if __name__ == "__main__":

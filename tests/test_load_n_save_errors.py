@@ -486,10 +486,21 @@ def test_pandas_writer_failing_midway_leaves_old_file_identical(
     target = handler.save(b"OLD BYTES \x00\xff", Dir.OUTPUT, filename)
     monkeypatch.setattr(pd.DataFrame, method, _half_write_then_fail)
 
-    with pytest.raises(Boom):
-        handler.save(pd.DataFrame({"a": [1]}), Dir.OUTPUT, filename)
+    with pytest.raises(Boom):  # index=True: a frame .xlsx still writes through to_excel
+        options = {"index": True} if method == "to_excel" else {}
+        handler.save(pd.DataFrame({"a": [1]}), Dir.OUTPUT, filename, **options)
 
     _assert_untouched(target, b"OLD BYTES \x00\xff")
+
+
+def test_xlsx_failing_after_some_rows_leaves_old_file_identical(handler: TxoDataHandler) -> None:
+    target = handler.save(b"OLD BYTES", Dir.OUTPUT, "rows.xlsx")
+    frame = pd.DataFrame({"id": [*range(5000), ExplodingCell()]})
+
+    with pytest.raises(Boom):
+        handler.save(frame, Dir.OUTPUT, "rows.xlsx")
+
+    _assert_untouched(target, b"OLD BYTES")
 
 
 def test_csv_failing_after_some_rows_leaves_old_file_identical(handler: TxoDataHandler) -> None:

@@ -31,6 +31,8 @@ EXTRA_OF = MappingProxyType(
     {
         "pandas": "excel",
         "openpyxl": "excel",
+        "xlsxwriter": "excel",
+        "python_calamine": "excel",
         "yaml": "yaml",
         "zeep": "soap",
         "lxml": "soap",

@@ -296,3 +296,28 @@ def test_a_long_odata_pull_logs_progress_lines_with_rows_and_rate(
     lines = [r.getMessage() for r in caplog.records if r.name.endswith("_progress")]
     assert lines and lines[-1].startswith("OData Customers: 30 rows (")
     assert "rows/s" in lines[-1]
+
+
+def test_odata_pull_is_streamed_into_a_csv_file_while_pages_are_still_coming(
+    api: MinimalRestAPI, txo_api_server: LocalApiServer, tmp_path: Any
+) -> None:
+    from txo_runtime.load_n_save import TxoDataHandler
+    from txo_runtime.path_helpers import Dir
+
+    txo_api_server.add_entity_set("Customers", customers(2500), page_size=100)
+    handler = TxoDataHandler(root=tmp_path)
+    pages_when_first_row_arrived: list[int] = []
+
+    def watched() -> Iterator[dict[str, Any]]:
+        for row in api.iter_odata_entities(None, "Customers"):
+            if not pages_when_first_row_arrived:
+                pages_when_first_row_arrived.append(txo_api_server.hits("/odata/Customers"))
+            yield row
+
+    handler.save_rows(watched(), Dir.OUTPUT, "customers.csv")
+
+    frame = handler.load_csv(Dir.OUTPUT, "customers.csv")
+    assert frame["ID"].tolist() == list(range(1, 2501))
+    assert frame["Name"].iloc[0] == NAMES[1]
+    assert pages_when_first_row_arrived == [1]  # the writer took rows before page 2 existed
+    assert txo_api_server.hits("/odata/Customers") == 25

@@ -26,12 +26,12 @@ from txo_runtime.api_common._limiters import origin_of
 from txo_runtime.api_factory._settings import ApiSettings, load_settings
 from txo_runtime.config_loader import config_source, require
 from txo_runtime.exceptions import HelpfulError
-from txo_runtime.oauth_helpers import OAuthManager, OAuthTokenProvider, has_client_credentials
 from txo_runtime.path_helpers import Dir, get_path
-from txo_runtime.rest_api_helpers import MinimalRestAPI, SessionManager
 from txo_runtime.url_helpers import redact_url
 
 if TYPE_CHECKING:
+    from txo_runtime.oauth_helpers import OAuthTokenProvider
+    from txo_runtime.rest_api_helpers import MinimalRestAPI, SessionManager
     from txo_runtime.soap_api_helpers import SoapAPI
 
 __all__ = [
@@ -52,6 +52,8 @@ def _token_source(config: Mapping[str, Any], settings: ApiSettings) -> str | OAu
     """The fixed ``config["_token"]``, or, when the config holds client credentials, a
     provider that refreshes it (through the script runner's OAuthManager when there is one,
     so the token it obtained is reused)."""
+    from txo_runtime.oauth_helpers import OAuthManager, OAuthTokenProvider, has_client_credentials
+
     token = _token(config)
     if not has_client_credentials(config):
         return token
@@ -85,6 +87,8 @@ def _build_rest(
     limits: tuple[RateLimiter | None, CircuitBreaker | None],
     session_manager: SessionManager | None,
 ) -> MinimalRestAPI:
+    from txo_runtime.rest_api_helpers import MinimalRestAPI
+
     base_url = require(config, "global", "api-base-url")
     token = _token_source(config, settings) if require_auth else None
     return MinimalRestAPI(
@@ -227,6 +231,8 @@ class ApiManager(Closing):
     """
 
     def __init__(self, config: Mapping[str, Any], *, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+        from txo_runtime.rest_api_helpers import SessionManager
+
         self.config = config
         self.settings = load_settings(config)  # fail now, before any work, on a bad config
         self.session_manager = SessionManager(pool_size=pool_size)

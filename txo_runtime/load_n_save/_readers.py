@@ -26,6 +26,7 @@ __all__ = [
     "read_csv",
     "read_excel",
     "read_json",
+    "read_jsonl",
     "read_parquet",
     "read_text",
     "read_yaml",
@@ -106,11 +107,29 @@ def read_bytes(path: Path) -> bytes:
 
 
 def read_json(path: Path, *, exact_decimals: bool = False) -> Any:
-    text = read_text(path, encoding="utf-8-sig")  # tolerate a BOM (Windows editors)
+    # One bytes.decode instead of a text stream (measurably faster on large files);
+    # utf-8-sig tolerates a BOM (Windows editors).
+    with reading(path):
+        text = path.read_bytes().decode("utf-8-sig")
     try:
         return decode_json(text, exact_decimals=exact_decimals)
     except json.JSONDecodeError as exc:
         raise _malformed(path, "JSON", exc.lineno, exc.colno, exc.msg) from exc
+
+
+def read_jsonl(path: Path, *, exact_decimals: bool = False) -> list[Any]:
+    """JSON Lines: a list of the values of the non-blank lines."""
+    with reading(path):
+        text = path.read_bytes().decode("utf-8-sig")
+    values = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            values.append(decode_json(line, exact_decimals=exact_decimals))
+        except json.JSONDecodeError as exc:
+            raise _malformed(path, "JSON", number, exc.colno, exc.msg) from exc
+    return values
 
 
 def read_yaml(path: Path, *, exact_decimals: bool = False) -> Any:
@@ -166,16 +185,13 @@ def _check_sheets(path: Path, existing: list[str], wanted: Any) -> None:
 
 
 def _open_workbook(pandas: Any, path: Path) -> Any:
-    openpyxl = import_lazily("openpyxl", purpose="Reading .xlsx files")
-    invalid = (
-        zipfile.BadZipFile,
-        KeyError,
-        ValueError,
-        openpyxl.utils.exceptions.InvalidFileException,
-    )
+    """The workbook through calamine (Rust; a fraction of openpyxl's time for the same
+    cells); every way a file can fail to be a workbook is one FileOperationError."""
+    calamine = import_lazily("python_calamine", purpose="Reading .xlsx files")
+    invalid = (zipfile.BadZipFile, KeyError, ValueError, calamine.CalamineError)
     with reading(path):
         try:
-            return pandas.ExcelFile(path, engine="openpyxl")
+            return pandas.ExcelFile(path, engine="calamine")
         except invalid as exc:
             raise FileOperationError(
                 f"'{path}' is not a valid Excel .xlsx workbook ({type(exc).__name__})",

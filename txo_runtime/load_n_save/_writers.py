@@ -32,6 +32,7 @@ from txo_runtime.load_n_save._json_codec import encode_json
 __all__ = [
     "BINARY_EXTENSIONS",
     "Route",
+    "csv_cell",
     "detect_kind",
     "find_route",
     "supported_combinations",
@@ -142,11 +143,18 @@ def _write_json(
     temp.write_bytes(text.encode("utf-8"))
 
 
+def _write_jsonl(rows: list[Mapping[str, Any]], temp: Path, *, ensure_ascii: bool = False) -> None:
+    """JSON Lines: one compact JSON object per line."""
+    with open(temp, "wb") as handle:
+        for row in rows:
+            handle.write(encode_json(row, indent=None, ensure_ascii=ensure_ascii).encode())
+
+
 def _write_yaml(data: Any, temp: Path, *, sort_keys: bool = False, indent: int = 2) -> None:
     temp.write_bytes(yaml_codec.encode_yaml(data, sort_keys=sort_keys, indent=indent))
 
 
-def _csv_cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
     """Cells as pandas would write them: missing -> empty, nested data -> compact JSON."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -163,7 +171,7 @@ def _write_records_csv(
         writer = csv.writer(handle, delimiter=delimiter)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_csv_cell(row.get(column)) for column in columns])
+            writer.writerow([csv_cell(row.get(column)) for column in columns])
 
 
 def _pandas(purpose: str) -> Any:
@@ -192,7 +200,7 @@ def _write_frame_xlsx(frame: Any, temp: Path, **kwargs: Any) -> None:
     kwargs.setdefault("index", False)
     check_sheet_names([sheet_name])
     _check_frame_for_excel(frame, kwargs)
-    import_lazily("openpyxl", purpose="Saving .xlsx files")
+    import_lazily("xlsxwriter", purpose="Saving .xlsx files")
     _write_sheets({sheet_name: frame}, temp, kwargs)
 
 
@@ -212,21 +220,32 @@ def _write_frames_xlsx(frames: Mapping[str, Any], temp: Path, **kwargs: Any) -> 
     check_sheet_names(frames.keys())
     for frame in frames.values():
         _check_frame_for_excel(frame, kwargs)
-    import_lazily("openpyxl", purpose="Saving .xlsx files")
+    import_lazily("xlsxwriter", purpose="Saving .xlsx files")
     _write_sheets(frames, temp, kwargs)
 
 
 def _write_sheets(frames: Mapping[str, Any], temp: Path, kwargs: Mapping[str, Any]) -> None:
-    """One sheet per frame. The workbook is zipped into memory, then written in one call:
-    a full disk then fails that one write, and no half-written ZipFile is left whose
-    ``__del__`` would print a second, raw traceback when it is collected."""
+    """One sheet per frame, with xlsxwriter: the column-typed fast path where it writes what
+    ``to_excel`` would, ``to_excel`` for the other options. The workbook is zipped into
+    memory, then written in one call: a full disk then fails that one write, and no
+    half-written zip file is left behind."""
+    from txo_runtime.load_n_save._xlsx_sheets import (  # noqa: PLC0415 - only .xlsx saves
+        WORKBOOK_OPTIONS,
+        fast_path_fits,
+        write_frame_sheet,
+    )
+
     pandas = _pandas("Saving DataFrames as .xlsx")
     # Not "with ExcelWriter": on an error before the first sheet exists, its close() raises
-    # "At least one sheet must be visible" and hides the real error.
+    # and hides the real error.
     buffer = io.BytesIO()
-    excel = pandas.ExcelWriter(buffer, engine="openpyxl")
+    options = {"options": dict(WORKBOOK_OPTIONS)}
+    excel = pandas.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs=options)
     for name, frame in frames.items():
-        frame.to_excel(excel, sheet_name=name, **kwargs)
+        if fast_path_fits(frame, kwargs):
+            write_frame_sheet(excel.book, name, frame)
+        else:
+            frame.to_excel(excel, sheet_name=name, **kwargs)
     excel.close()
     with open(temp, "wb") as handle:
         handle.write(buffer.getbuffer())
@@ -284,6 +303,7 @@ ROUTES: tuple[Route, ...] = (
     Route("structure", _YAML, _write_yaml, _YAML_OPTIONS),
     Route("records", frozenset({".json"}), _write_json, _JSON_OPTIONS),
     Route("records", _YAML, _write_yaml, _YAML_OPTIONS),
+    Route("records", frozenset({".jsonl"}), _write_jsonl, frozenset({"ensure_ascii"})),
     Route("records", frozenset({".csv"}), _write_records_csv, frozenset({"encoding", "delimiter"})),
     Route("records", frozenset({".xlsx"}), _write_records_xlsx, _TO_EXCEL),
     Route("dataframe", frozenset({".csv"}), _write_frame_csv, _TO_CSV),

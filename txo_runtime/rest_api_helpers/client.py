@@ -74,16 +74,17 @@ class MinimalRestAPI(ODataMixin, Closing):
     URL the caller passes, but to URLs a *server* supplied (nextLink, 202 Location,
     Operation-Location, 303) only on the caller's origin or one in ``trusted_origins``.
     ``odata_limits`` bounds every OData read of this client (pages, empty and repeated
-    pages in a row).
+    pages in a row). ``token``, ``rate_limiter`` and ``circuit_breaker`` may be given by
+    position (``MinimalRestAPI(token, limiter, breaker)``); everything else by name.
     """
 
     def __init__(
         self,
         token: TokenSource = None,
-        *,
-        base_url: str | None = None,
         rate_limiter: RateLimiter | None = None,
         circuit_breaker: CircuitBreaker | None = None,
+        *,
+        base_url: str | None = None,
         retry_policy: RetryPolicy | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         async_max_wait: float = DEFAULT_ASYNC_MAX_WAIT,
