@@ -61,3 +61,12 @@ def test_generated_prefect_project_runs_a_flow_end_to_end_in_its_own_tests(
     assert "3 passed" in result.stdout
     run([RUFF, "check", "--no-cache", "."], cwd=prefect_project, home=home)
     run([RUFF, "format", "--check", "--no-cache", "."], cwd=prefect_project, home=home)
+
+
+def test_a_prefect_project_passes_txo_checks_path_and_path_comment_rules(
+    prefect_project: Path,
+) -> None:
+    from txo_tools.checks import run_checks
+
+    codes = {"TXO009", "TXO017", "TXO018", "TXO019", "TXO020"}
+    assert [f for f in run_checks(prefect_project) if f.code in codes] == []
