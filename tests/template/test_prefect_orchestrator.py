@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.template.conftest import copier_copy, cookiecutter_generate, run
+from tests.template.conftest import cookiecutter_generate, copier_copy, run
 
 pytest.importorskip("prefect", reason="the prefect extra is not installed")
 
@@ -45,7 +45,9 @@ def test_cookiecutter_makes_the_same_prefect_files(
         assert (made / name).read_text() == (prefect_project / name).read_text(), name
 
 
-def test_flows_py_rewrites_prefect_yaml_exactly_as_generated(prefect_project: Path, home: Path) -> None:
+def test_flows_py_rewrites_prefect_yaml_exactly_as_generated(
+    prefect_project: Path, home: Path
+) -> None:
     before = (prefect_project / "prefect.yaml").read_text(encoding="utf-8")
     run([sys.executable, "flows.py", "prefect-yaml"], cwd=prefect_project, home=home)
     assert (prefect_project / "prefect.yaml").read_text(encoding="utf-8") == before
@@ -55,7 +57,15 @@ def test_flows_py_rewrites_prefect_yaml_exactly_as_generated(prefect_project: Pa
 def test_generated_prefect_project_runs_a_flow_end_to_end_in_its_own_tests(
     prefect_project: Path, home: Path
 ) -> None:
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_flows.py"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_flows.py",
+    ]
     result = run(command, cwd=prefect_project, home=home, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
