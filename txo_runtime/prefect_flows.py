@@ -78,10 +78,11 @@ def _checked(script: str, org_id: str, env_type: str) -> None:
 
 
 def secret_variable(org_id: str, env_type: str, key: str) -> str:
-    """``TXO__<ORG>__<ENV>__<KEY>``: upper case, ``-`` as ``_`` (``client-secret`` ->
-    ``TXO__ACME__PROD__CLIENT_SECRET``), the variable the runtime reads a secret from."""
-    parts = (org_id, env_type, key)
-    return "TXO__" + "__".join(part.upper().replace("-", "_") for part in parts)
+    """``TXO__<ORG>__<ENV>__<KEY>`` (``client-secret`` -> ``TXO__ACME__PROD__CLIENT_SECRET``):
+    the variable the runtime reads a secret from, named by the runtime's own rule."""
+    from txo_runtime.config_loader import env_variable_for
+
+    return env_variable_for(org_id, env_type, key)
 
 
 def failure_message(stderr: str) -> str:
