@@ -111,13 +111,22 @@ def summary_line(report: dict[str, Any], path: Path | None) -> str:
     outcome = "ok" if error is None else f"{error['class']}"
     return (
         f"Run {report['script']} {report['run_id']}: exit {report['exit_code']} ({outcome}) "
-        f"in {report['duration_seconds']:.1f} s; {http['calls']} HTTP calls"
+        f"in {report['duration_seconds']:.1f} s; {_count(http['calls'], 'HTTP call')}"
         + (f" ({calls})" if calls else "")
-        + f", {http['retries']} retries, {http['retry_after_waits']} Retry-After waits "
-        f"({http['retry_after_seconds']:.1f} s), {report['breaker']['openings']} breaker "
-        f"openings, {report['odata']['pages']} OData pages / {report['odata']['rows']} rows, "
-        f"{len(report['files'])} files saved" + (f"; report {path}" if path is not None else "")
+        + f", {_count(http['retries'], 'retry', 'retries')}, "
+        f"{_count(http['retry_after_waits'], 'Retry-After wait')} "
+        f"({http['retry_after_seconds']:.1f} s), "
+        f"{_count(report['breaker']['openings'], 'breaker opening')}, "
+        f"{_count(report['odata']['pages'], 'OData page')} / "
+        f"{_count(report['odata']['rows'], 'row')}, "
+        f"{_count(len(report['files']), 'file')} saved"
+        + (f"; report {path}" if path is not None else "")
     )
+
+
+def _count(number: int, singular: str, plural: str | None = None) -> str:
+    """``1 file``, ``2 files``: a summary line that reads as a sentence."""
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"
 
 
 def write_report(report: dict[str, Any], root: Path, filename: str) -> Path:
