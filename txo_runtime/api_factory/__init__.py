@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from txo_runtime.api_common import CircuitBreaker, Closing, RateLimiter
+from txo_runtime.api_common import Closing
 from txo_runtime.api_common._limiters import origin_of
 from txo_runtime.config_loader import config_source, require
 from txo_runtime.exceptions import HelpfulError
@@ -30,6 +30,7 @@ from txo_runtime.path_helpers import Dir, get_path
 from txo_runtime.url_helpers import redact_url
 
 if TYPE_CHECKING:
+    from txo_runtime.api_common import CircuitBreaker, RateLimiter
     from txo_runtime.api_factory._settings import ApiSettings, load_settings
     from txo_runtime.oauth_helpers import OAuthTokenProvider
     from txo_runtime.rest_api_helpers import MinimalRestAPI, SessionManager
