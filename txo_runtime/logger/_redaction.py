@@ -157,7 +157,8 @@ class Rule:
 class RedactionRules:
     """The compiled pattern rules of one ``log-redaction-patterns.json``.
 
-    Immutable and thread-safe (compiled regexes only); build with
+    Immutable and thread-safe (compiled regexes only; the rules generated from ``keys`` and
+    ``personal-data`` are compiled by the first :meth:`redact`); build with
     :func:`load_redaction_rules` or :meth:`from_mapping`.
     """
 
