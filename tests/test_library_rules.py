@@ -403,6 +403,17 @@ def test_importing_txo_runtime_loads_no_heavy_library() -> None:
     assert not loaded & HEAVY
 
 
+def test_modules_a_rest_script_imports_load_no_http_stack_until_a_call_needs_it() -> None:
+    # What the generated fetch_customers.py imports: its --help must not pay for requests,
+    # uuid (platform), decimal, html or difflib, which only calls, saves and errors use.
+    loaded = _modules_after(
+        "import txo_runtime.api_factory, txo_runtime.exceptions, txo_runtime.load_n_save, "
+        "txo_runtime.logger, txo_runtime.path_helpers, txo_runtime.script_runner, "
+        "txo_runtime.url_helpers"
+    )
+    assert not loaded & {"requests", "urllib3", "uuid", "platform", "decimal", "html", "difflib"}
+
+
 @pytest.mark.parametrize(
     "module",
     ["path_helpers", "exceptions", "config_loader", "script_runner", "load_n_save", "logger"],

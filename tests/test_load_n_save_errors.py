@@ -532,7 +532,7 @@ def test_any_writer_interrupted_midway_leaves_old_file_identical(
         temp.write_bytes(b"half")
         raise error()
 
-    monkeypatch.setattr("txo_runtime.load_n_save.write", interrupted)
+    monkeypatch.setattr("txo_runtime.load_n_save._writers.write", interrupted)
 
     with pytest.raises(error):
         handler.save(data, Dir.OUTPUT, filename)

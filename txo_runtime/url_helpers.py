@@ -13,12 +13,11 @@ import functools
 import json
 import math
 import re
-import uuid
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
+from txo_runtime.extras import is_instance_of
 from txo_runtime.path_helpers import packaged_data
 
 __all__ = [
@@ -221,7 +220,9 @@ def odata_literal(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         return _float_literal(value)
-    if isinstance(value, Decimal):
+    # Decimal and UUID are checked by name: importing ``uuid`` (which loads ``platform``)
+    # and ``decimal`` here would slow every script's start-up, ``--help`` included.
+    if is_instance_of(value, "decimal", "Decimal"):
         if not value.is_finite():
             raise ValueError(f"OData has no literal for Decimal {value}")
         return format(value, "f")
@@ -249,7 +250,7 @@ def _temporal_or_uuid_literal(value: Any) -> str:
         return text[:-6] + "Z" if text.endswith("+00:00") else text
     if isinstance(value, (_dt.date, _dt.time)):
         return value.isoformat()
-    if isinstance(value, uuid.UUID):
+    if is_instance_of(value, "uuid", "UUID"):
         return str(value)
     raise TypeError(f"No OData literal for {type(value).__name__}: {value!r}")
 

@@ -14,6 +14,7 @@ count against one budget) and closes every session on exit, also when the block 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Mapping
@@ -21,15 +22,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from txo_runtime.api_common import CircuitBreaker, Closing, RateLimiter
+from txo_runtime.api_common import Closing
 from txo_runtime.api_common._limiters import origin_of
-from txo_runtime.api_factory._settings import ApiSettings, load_settings
 from txo_runtime.config_loader import config_source, require
 from txo_runtime.exceptions import HelpfulError
 from txo_runtime.path_helpers import Dir, get_path
 from txo_runtime.url_helpers import redact_url
 
 if TYPE_CHECKING:
+    from txo_runtime.api_common import CircuitBreaker, RateLimiter
+    from txo_runtime.api_factory._settings import ApiSettings, load_settings
     from txo_runtime.oauth_helpers import OAuthTokenProvider
     from txo_runtime.rest_api_helpers import MinimalRestAPI, SessionManager
     from txo_runtime.soap_api_helpers import SoapAPI
@@ -44,6 +46,22 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# Public names of ``_settings``, imported on first use (PEP 562): the settings module loads
+# the OData client's limits and the config schema checks, which a script's --help never needs.
+_EXPORTS = {"ApiSettings": "_settings", "load_settings": "_settings"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 DEFAULT_POOL_SIZE = 10
 
@@ -150,6 +168,8 @@ def create_rest_api(config: Mapping[str, Any], require_auth: bool = True) -> Min
     credentials the client refreshes the token when it expires or a 401 rejects it. The
     caller closes it (``with``).
     """
+    from txo_runtime.api_factory._settings import load_settings  # see _EXPORTS
+
     settings = load_settings(config)
     base_url = require(config, "global", "api-base-url")
     limits = (settings.new_rate_limiter(base_url), settings.new_circuit_breaker())
@@ -164,6 +184,8 @@ def create_soap_api(config: Mapping[str, Any], wsdl: str, **options: Any) -> Soa
     ``options`` go to :class:`~txo_runtime.soap_api_helpers.SoapAPI` (``idempotent``,
     ``history``, ``secrets``, ``wsse``, ``cache``, ``plugins`` ...).
     """
+    from txo_runtime.api_factory._settings import load_settings  # see _EXPORTS
+
     settings = load_settings(config)
     limits = (settings.new_rate_limiter(wsdl), settings.new_circuit_breaker())
     return _build_soap(settings, wsdl, limits, options)
@@ -231,6 +253,7 @@ class ApiManager(Closing):
     """
 
     def __init__(self, config: Mapping[str, Any], *, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+        from txo_runtime.api_factory._settings import load_settings  # see _EXPORTS
         from txo_runtime.rest_api_helpers import SessionManager
 
         self.config = config

@@ -12,7 +12,6 @@ path of the first one.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -72,6 +71,8 @@ def _message(error: Any) -> str:
 def _unknown_keys(error: Any) -> str:
     """``unknown key 'scrpit-behavior' (did you mean 'script-behavior'?)``: a typo is named
     with the declared key it most resembles."""
+    import difflib  # only an invalid config needs it; start-up stays light
+
     declared = list(error.schema.get("properties", {}))
     unknown = [str(key) for key in error.instance if key not in declared]
     parts = []

@@ -28,7 +28,6 @@ from txo_runtime.exceptions import (
 )
 from txo_runtime.load_n_save import _readers as readers
 from txo_runtime.load_n_save._atomic import atomic_target, leftover_temp_files, target_of_temp
-from txo_runtime.load_n_save._writers import find_route, write
 from txo_runtime.path_helpers import Dir, find_project_root, get_path, resolve_dir
 from txo_runtime.run_events import emit, rows_in
 
@@ -248,6 +247,10 @@ class TxoDataHandler:
     def _save(
         self, data: Any, member: Dir, filename: str, options: dict[str, Any], as_ext: str = ""
     ) -> Path:
+        # The writers (csv, inspect, the routing table) load on the first save, not at
+        # every start-up: a script's --help never saves.
+        from txo_runtime.load_n_save._writers import find_route, write
+
         data = _without_secrets(data, filename)
         route = find_route(data, f"file{as_ext}" if as_ext else filename, options)
         target = get_path(member, filename, root=self.root)  # escape checks before any I/O

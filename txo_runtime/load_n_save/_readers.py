@@ -7,7 +7,6 @@ offending line itself is never quoted, because the file may be a secrets file.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import json
 import zipfile
 from collections.abc import Iterator
@@ -16,8 +15,6 @@ from typing import Any
 
 from txo_runtime.exceptions import FileOperationError
 from txo_runtime.extras import import_lazily
-from txo_runtime.load_n_save._json_codec import decode_json
-from txo_runtime.load_n_save._yaml_codec import decode_yaml
 
 __all__ = [
     "missing_file_error",
@@ -43,6 +40,8 @@ def missing_file_error(path: Path) -> FileOperationError:
         hint = f"The folder '{folder}' does not exist either; check the Dir constant"
     else:
         names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+        import difflib  # only a missing file's suggestions need it; start-up stays light
+
         close = difflib.get_close_matches(path.name, names, n=_MAX_SUGGESTIONS, cutoff=0.5)
         shown = close or names[:_MAX_SUGGESTIONS]
         hint = "Check the file name. " + (
@@ -107,6 +106,9 @@ def read_bytes(path: Path) -> bytes:
 
 
 def read_json(path: Path, *, exact_decimals: bool = False) -> Any:
+    # The codecs import uuid and decimal: imported on first read, not at every start-up.
+    from txo_runtime.load_n_save._json_codec import decode_json
+
     # One bytes.decode instead of a text stream (measurably faster on large files);
     # utf-8-sig tolerates a BOM (Windows editors).
     with reading(path):
@@ -119,6 +121,8 @@ def read_json(path: Path, *, exact_decimals: bool = False) -> Any:
 
 def read_jsonl(path: Path, *, exact_decimals: bool = False) -> list[Any]:
     """JSON Lines: a list of the values of the non-blank lines."""
+    from txo_runtime.load_n_save._json_codec import decode_json  # see read_json
+
     with reading(path):
         text = path.read_bytes().decode("utf-8-sig")
     values = []
@@ -133,6 +137,8 @@ def read_jsonl(path: Path, *, exact_decimals: bool = False) -> list[Any]:
 
 
 def read_yaml(path: Path, *, exact_decimals: bool = False) -> Any:
+    from txo_runtime.load_n_save._yaml_codec import decode_yaml  # see read_json
+
     yaml = import_lazily("yaml", purpose="Reading .yaml files")
     text = read_text(path, encoding="utf-8-sig")
     try:

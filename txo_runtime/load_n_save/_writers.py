@@ -20,14 +20,12 @@ from typing import Any
 
 from txo_runtime.exceptions import HelpfulError
 from txo_runtime.extras import import_lazily, is_instance_of
-from txo_runtime.load_n_save import _yaml_codec as yaml_codec
 from txo_runtime.load_n_save._excel_rules import check_fits_sheet, check_sheet_names
 from txo_runtime.load_n_save._frame_rules import (
     check_flat_columns,
     check_unique_columns,
     with_index_as_columns,
 )
-from txo_runtime.load_n_save._json_codec import encode_json
 
 __all__ = [
     "BINARY_EXTENSIONS",
@@ -139,19 +137,26 @@ def _write_json(
     data: Any, temp: Path, *, indent: int | str | None = 2, sort_keys: bool = False,
     ensure_ascii: bool = False,
 ) -> None:  # fmt: skip
+    # The codecs import uuid and decimal: imported on first write, not at every start-up.
+    from txo_runtime.load_n_save._json_codec import encode_json
+
     text = encode_json(data, indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii)
     temp.write_bytes(text.encode("utf-8"))
 
 
 def _write_jsonl(rows: list[Mapping[str, Any]], temp: Path, *, ensure_ascii: bool = False) -> None:
     """JSON Lines: one compact JSON object per line."""
+    from txo_runtime.load_n_save._json_codec import encode_json  # see _write_json
+
     with open(temp, "wb") as handle:
         for row in rows:
             handle.write(encode_json(row, indent=None, ensure_ascii=ensure_ascii).encode())
 
 
 def _write_yaml(data: Any, temp: Path, *, sort_keys: bool = False, indent: int = 2) -> None:
-    temp.write_bytes(yaml_codec.encode_yaml(data, sort_keys=sort_keys, indent=indent))
+    from txo_runtime.load_n_save._yaml_codec import encode_yaml  # see _write_json
+
+    temp.write_bytes(encode_yaml(data, sort_keys=sort_keys, indent=indent))
 
 
 def csv_cell(value: Any) -> Any:
@@ -159,6 +164,8 @@ def csv_cell(value: Any) -> Any:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, (Mapping, list, tuple, set)):
+        from txo_runtime.load_n_save._json_codec import encode_json  # see _write_json
+
         return encode_json(value, indent=None).rstrip("\n")
     return value
 

@@ -19,7 +19,6 @@ checks run only on their candidates. E-mail runs only on lines containing ``@``.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -113,6 +112,8 @@ def _section_error(source: str, problem: str, fix: str) -> HelpfulError:
 
 
 def _suggest(word: str, choices: tuple[str, ...]) -> str:
+    import difflib  # only an invalid section needs it; start-up stays light
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

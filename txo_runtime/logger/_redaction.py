@@ -27,12 +27,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from txo_runtime.exceptions import HelpfulError
-from txo_runtime.logger._key_rules import (
-    KeyAssignmentRule,
-    key_name_regex,
-    xml_add_pattern,
-    xml_element_pattern,
-)
 from txo_runtime.logger._personal_data import (
     SECTION,
     PersonalDataRule,
@@ -163,7 +157,8 @@ class Rule:
 class RedactionRules:
     """The compiled pattern rules of one ``log-redaction-patterns.json``.
 
-    Immutable and thread-safe (compiled regexes only); build with
+    Immutable and thread-safe (compiled regexes only; the rules generated from ``keys`` and
+    ``personal-data`` are compiled by the first :meth:`redact`); build with
     :func:`load_redaction_rules` or :meth:`from_mapping`.
     """
 
@@ -171,14 +166,11 @@ class RedactionRules:
     source: str = "<mapping>"
     keys: tuple[str, ...] = field(default=())
     personal_data: PersonalDataSettings = field(default_factory=PersonalDataSettings)
-    # (triggers, apply) pairs: the hot loop then does no attribute look-ups.
-    _plan: tuple[tuple[tuple[str, ...], Callable[[str], str]], ...] = field(
-        default=(), init=False, repr=False, compare=False
+    # (triggers, apply) pairs of the built rules, made by the first redact(): the hot loop
+    # then does no attribute look-ups.
+    _plan: tuple[tuple[tuple[str, ...], Callable[[str], str]], ...] | None = field(
+        default=None, init=False, repr=False, compare=False
     )
-
-    def __post_init__(self) -> None:
-        plan = tuple((rule.triggers, rule.apply) for rule in self.rules)
-        object.__setattr__(self, "_plan", plan)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, source: str = "<mapping>") -> RedactionRules:
@@ -192,15 +184,16 @@ class RedactionRules:
             rules.extend(_key_rules(keys, replacement))
         personal = parse_personal_data(data, source)
         if personal.any_enabled:  # last: the secret rules above keep their exact output
-            rules.append(PersonalDataRule.build(personal))
+            rules.append(_BuiltOnFirstUse(SECTION, (), lambda: PersonalDataRule.build(personal)))
         return cls(rules=tuple(rules), source=source, keys=keys, personal_data=personal)
 
     def redact(self, text: str) -> str:
         """``text`` with every rule applied in order: file patterns, key rules, personal data."""
         if not text:
             return text
+        plan = self._plan if self._plan is not None else self._build_plan()
         lowered = text.lower()
-        for triggers, apply in self._plan:
+        for triggers, apply in plan:
             if triggers:
                 for trigger in triggers:  # a plain loop: no generator on the hot path
                     if trigger in lowered:
@@ -213,8 +206,46 @@ class RedactionRules:
                 lowered = text.lower()
         return text
 
+    def _build_plan(self) -> tuple[tuple[tuple[str, ...], Callable[[str], str]], ...]:
+        """Build the rules compiled on first use; threads that race here build equal plans."""
+        built = [r.built() if isinstance(r, _BuiltOnFirstUse) else r for r in self.rules]
+        plan = tuple((rule.triggers, rule.apply) for rule in built)
+        object.__setattr__(self, "_plan", plan)
+        return plan
+
     def __repr__(self) -> str:
         return f"RedactionRules({len(self.rules)} rules from {self.source})"
+
+
+class _BuiltOnFirstUse:
+    """A rule generated from the file (key names, personal data), compiled for the first
+    line that is redacted.
+
+    Its regexes take a few milliseconds to compile, which every start-up (``--help``
+    included) would otherwise pay before logging anything. What it is built from was
+    validated when the file was read, so building cannot fail later. Two threads that
+    build it at once make equal rules; either is kept.
+    """
+
+    __slots__ = ("_build", "_rule", "name", "triggers")
+
+    def __init__(self, name: str, triggers: tuple[str, ...], build: Callable[[], _TextRule]):
+        self.name = name
+        self.triggers = triggers
+        self._build = build
+        self._rule: _TextRule | None = None
+
+    def built(self) -> _TextRule:
+        rule = self._rule
+        if rule is None:
+            rule = self._rule = self._build()
+        return rule
+
+    def apply(self, text: str) -> str:
+        return self.built().apply(text)
+
+    def __repr__(self) -> str:
+        return f"<rule {self.name!r}, built on first use>"
 
 
 def load_redaction_rules(path: Path | str) -> RedactionRules:
@@ -326,14 +357,31 @@ def _compile_pattern(entry: Any, default_replacement: str, source: str) -> Rule:
 
 
 def _key_rules(keys: Sequence[str], replacement: str) -> list[_TextRule]:
-    names = key_name_regex(keys)
-    element = re.compile(xml_element_pattern(names), re.IGNORECASE | re.DOTALL)
-    add = re.compile(xml_add_pattern(names), re.IGNORECASE)
-    escaped = replacement.replace("\\", "\\\\")
+    """The rules for the key names; each is compiled on first use (``_BuiltOnFirstUse``),
+    and so is the module that writes their regexes."""
+    escaped = "\\g<open>" + replacement.replace("\\", "\\\\")
+
+    def assignment() -> _TextRule:
+        from txo_runtime.logger._key_rules import KeyAssignmentRule
+
+        return KeyAssignmentRule.build(keys, replacement)
+
+    def xml_element() -> _TextRule:
+        from txo_runtime.logger._key_rules import key_name_regex, xml_element_pattern
+
+        regex = re.compile(xml_element_pattern(key_name_regex(keys)), re.IGNORECASE | re.DOTALL)
+        return Rule("keys:xml-element", regex, escaped, ("</",))
+
+    def xml_add() -> _TextRule:
+        from txo_runtime.logger._key_rules import key_name_regex, xml_add_pattern
+
+        regex = re.compile(xml_add_pattern(key_name_regex(keys)), re.IGNORECASE)
+        return Rule("keys:xml-add", regex, escaped, ("<add",))
+
     return [
-        KeyAssignmentRule.build(keys, replacement),
+        _BuiltOnFirstUse("keys:assignment", (), assignment),
         # Closing tags are rare in log lines: a cheap trigger for a regex that only zeep's
         # SOAP bodies need.
-        Rule("keys:xml-element", element, "\\g<open>" + escaped, ("</",)),
-        Rule("keys:xml-add", add, "\\g<open>" + escaped, ("<add",)),
+        _BuiltOnFirstUse("keys:xml-element", ("</",), xml_element),
+        _BuiltOnFirstUse("keys:xml-add", ("<add",), xml_add),
     ]

@@ -25,7 +25,6 @@ number of secrets, about 10x the automaton's).
 from __future__ import annotations
 
 import base64
-import html
 import json
 import threading
 from collections.abc import Callable, Iterable
@@ -66,6 +65,8 @@ def _base64_fragments(raw: bytes) -> set[str]:
 
 def secret_variants(value: str) -> set[str]:
     """The forms in which ``value`` can appear in a log line (all at least the minimum)."""
+    import html  # only registering a secret needs it (html.entities costs ~1 ms at start-up)
+
     raw = value.encode("utf-8")
     variants = {
         value,
