@@ -42,8 +42,6 @@ def main():
         raise HelpfulError("The API said no", "Ask it nicely", "ping demo test --mode ok")
     if mode == "secret" and os.environ.get("TXO__DEMO__TEST__API_PASSWORD") != "blk-s3cret-77":
         raise HelpfulError("No secret from the block", "Map the block", "secret_blocks=...")
-    if mode == "report":
-        Path("logs/demo-test-ping_20261206T000000Z.run.json").write_text('{"calls": 1}')
     with create_rest_api(config, require_auth=False) as api:
         api.get("items")
 
@@ -112,14 +110,22 @@ def test_the_run_report_is_attached_to_the_flow_run_as_an_artifact(
     harness: None, project: Path
 ) -> None:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
 
-    state = run_script_flow("ping", "demo", "test", "--mode", "report", project_root=project)
+    state = run_script_flow("ping", "demo", "test", project_root=project)
     assert state.is_completed(), state.message
+    flow_run = ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])
+    key = ArtifactFilterKey(any_=["txo-run-demo-test-ping"])
     with get_client(sync_client=True) as client:
-        key = ArtifactFilterKey(any_=["txo-run-demo-test-ping"])
-        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=key))
-    assert artifacts and '"calls": 1' in str(artifacts[-1].data)
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=key, flow_run_id=flow_run))
+    assert len(found) == 1  # this run's own report, not an earlier run's
+    text = str(found[0].data)
+    assert '"script": "ping"' in text and '"exit_code": 0,' in text
+    assert '"calls": 1,' in text  # the one GET the script made
 
 
 def test_a_script_name_that_is_not_a_module_is_refused_before_anything_runs(
