@@ -8,8 +8,7 @@ imported until it is used.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from txo_runtime.extras import lazy_exports
 
 __version__ = "3.0.0"
 
@@ -64,13 +63,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'txo_runtime' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f"txo_runtime.{module_name}"), name)
-    globals()[name] = value  # cache: the next access skips __getattr__
-    return value
+__getattr__, _ = lazy_exports(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

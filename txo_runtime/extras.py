@@ -17,11 +17,11 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
+from collections.abc import Callable, Mapping
 from types import MappingProxyType, ModuleType
+from typing import Any
 
-from txo_runtime.exceptions import HelpfulError
-
-__all__ = ["EXTRA_OF", "import_lazily", "install_command", "is_instance_of"]
+__all__ = ["EXTRA_OF", "import_lazily", "install_command", "is_instance_of", "lazy_exports"]
 
 # The only module-level state: an immutable lock object (no data lives in it).
 _IMPORT_LOCK = threading.Lock()
@@ -75,6 +75,10 @@ def import_lazily(name: str, *, purpose: str) -> ModuleType:
         try:
             return importlib.import_module(name)
         except ImportError as exc:
+            # Imported here: the package __init__ files use lazy_exports below, and a bare
+            # ``import txo_runtime`` should not pay for the exception classes.
+            from txo_runtime.exceptions import HelpfulError
+
             command = install_command(name.partition(".")[0])
             raise HelpfulError(
                 what_went_wrong=f"{purpose} needs the '{name}' package, which is not installed",
@@ -91,3 +95,25 @@ def is_instance_of(obj: object, module_name: str, class_name: str) -> bool:
     module = _fully_imported(module_name)
     cls = getattr(module, class_name, None) if module is not None else None
     return isinstance(cls, type) and isinstance(obj, cls)
+
+
+def lazy_exports(
+    package: str, exports: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` (PEP 562) for a package whose public names live in
+    submodules (``exports``: name -> submodule) that load on first use, so importing the
+    package (and a script's ``--help``) does not pay for what it never touches.
+
+    Usage: ``__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)``.
+    """
+
+    def __getattr__(name: str) -> Any:
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{package}.{module}"), name)
+
+    def __dir__() -> list[str]:
+        return sorted({*vars(sys.modules[package]), *exports})
+
+    return __getattr__, __dir__

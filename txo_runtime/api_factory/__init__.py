@@ -14,7 +14,6 @@ count against one budget) and closes every session on exit, also when the block 
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from txo_runtime.api_common import Closing
 from txo_runtime.api_common._limiters import origin_of
 from txo_runtime.config_loader import config_source, require
 from txo_runtime.exceptions import HelpfulError
+from txo_runtime.extras import lazy_exports
 from txo_runtime.path_helpers import Dir, get_path
 from txo_runtime.url_helpers import redact_url
 
@@ -51,16 +51,7 @@ logger = logging.getLogger(__name__)
 # the OData client's limits and the config schema checks, which a script's --help never needs.
 _EXPORTS = {"ApiSettings": "_settings", "load_settings": "_settings"}
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 DEFAULT_POOL_SIZE = 10

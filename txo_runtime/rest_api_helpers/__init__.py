@@ -6,8 +6,9 @@ scripts import from here: ``from txo_runtime.rest_api_helpers import MinimalRest
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from txo_runtime.extras import lazy_exports
 
 if TYPE_CHECKING:
     from txo_runtime.rest_api_helpers.client import (
@@ -31,16 +32,7 @@ _EXPORTS: dict[str, str] = {
     "SessionManager": "session",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [
